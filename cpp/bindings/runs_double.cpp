@@ -1,0 +1,3 @@
+#include "runs.hpp"
+
+template void register_runs<double>(py::module_& m, const char* suffix);

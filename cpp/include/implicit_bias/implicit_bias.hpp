@@ -1,0 +1,13 @@
+// Umbrella header of the implicit-bias core.
+#pragma once
+
+#include "dataset.hpp"
+#include "ensemble.hpp"
+#include "loss.hpp"
+#include "numerics.hpp"
+#include "optimizers.hpp"
+#include "rng.hpp"
+#include "run.hpp"
+#include "sampler.hpp"
+#include "scale.hpp"
+#include "schedule.hpp"

@@ -1,0 +1,349 @@
+// Optimizer states and updates, one struct each, templated on the scalar T.
+//
+// Every update receives the batch gradient in scaled units (see scale.hpp) as
+//     g_j = g_mult * g_dir[j],   j = 0 .. d-1,     with   g_bound >= max_j |g_j|,
+// so that a one-sample batch needs no gradient buffer (g_dir is the row z_i, g_mult = l'(u_i) 2^-E).
+// Conventions (SPEC.md): sign(0) = 0; a coordinate whose second moment is 0 gets no update; Adam's
+// eps is added outside the square root; bias correction uses the step count t + 1.
+//
+// Each struct also keeps a cheap O(1) upper bound of its state's magnitude in gradient units
+// (state_bound, state_below) so the run can keep the shared scale centred without scanning the state.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "numerics.hpp"
+#include "scale.hpp"
+
+namespace implicit_bias {
+
+enum class OptimizerKind : int { gd = 0, sign_gd = 1, adam = 2, adam_proxy = 3, signum = 4, adagrad = 5, lion = 6 };
+
+// Hyper-parameters as given by the user (Python floats), converted to T by each optimizer.
+struct OptimizerParams {
+    OptimizerKind kind = OptimizerKind::gd;
+    double beta1 = 0.9;   // Adam, Lion
+    double beta2 = 0.999; // Adam, Lion
+    double eps = 0.0;     // Adam, AdaGrad (outside the square root)
+    double beta = 0.9;    // Signum
+    bool bias_correction = false;  // Adam
+};
+
+template <class T>
+using NamedArrays = std::map<std::string, std::vector<T>>;
+
+namespace detail {
+
+template <class T>
+void rescale_vector(std::vector<T>& x, std::int64_t k) {
+    for (auto& xi : x) xi = std::ldexp(xi, static_cast<int>(-k));
+}
+
+template <class T>
+const std::vector<T>& get_saved(const NamedArrays<T>& in, const std::string& name, std::size_t size) {
+    const auto it = in.find(name);
+    if (it == in.end()) throw std::invalid_argument("saved optimizer state lacks '" + name + "'");
+    if (it->second.size() != size) throw std::invalid_argument("saved optimizer state '" + name + "' has the wrong size");
+    return it->second;
+}
+
+// First t from which 1 - beta^(t+1) rounds to exactly 1 in every supported precision (beta^(t+1) < 2^-66),
+// so pow() can be skipped from then on without changing a bit.
+inline std::uint64_t bias_saturation_step(double beta) {
+    if (beta <= 0.0) return 0;
+    const double k = std::ceil(-66.0 * 0.6931471805599453 / std::log(beta));
+    return k > 1.8e19 ? ~std::uint64_t(0) : static_cast<std::uint64_t>(k) + 1;
+}
+
+template <class T>
+IB_HOT bool below(T bound, T low) {
+    return bound < low && bound > T(0);
+}
+
+}  // namespace detail
+
+// Plain (stochastic) gradient descent: w -= eta_t g_B. The only optimizer that is not scale invariant:
+// the scaled gradient is brought back with 2^E.
+template <class T>
+struct GD {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = true;  // the scale is re-centred on every batch
+    T last_bound = 0;
+
+    GD(const OptimizerParams&, std::int64_t) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
+                const GradientScale<T>& scale) {
+        const T coef = scale.to_true(lr * g_mult);
+        for (std::int64_t j = 0; j < d; ++j) w[j] -= coef * g_dir[j];
+        last_bound = g_bound;
+    }
+    T state_bound() const { return last_bound; }
+    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
+    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
+    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
+};
+
+// w -= eta_t sign(g_B).
+template <class T>
+struct SignGD {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = true;  // the scale is re-centred on every batch
+    T last_bound = 0;
+
+    SignGD(const OptimizerParams&, std::int64_t) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
+                const GradientScale<T>&) {
+        const T s = lr * sign(g_mult);
+        for (std::int64_t j = 0; j < d; ++j) w[j] -= s * sign(g_dir[j]);
+        last_bound = g_bound;
+    }
+    T state_bound() const { return last_bound; }
+    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
+    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
+    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
+};
+
+// Adam(beta1, beta2, eps, bias_correction); RMSProp is beta1 = 0.
+template <class T>
+struct Adam {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = false;
+    T beta1, beta2, eps;
+    bool bias_correction;
+    std::vector<T> m, v;   // scaled by 2^-E and 2^-2E
+    T bound_m = 0;         // >= max_j |m_j|
+    T bound_v = 0;         // >= max_j v_j
+    T eps_scaled;          // eps * 2^-E
+    std::uint64_t bc1_saturation, bc2_saturation;
+
+    Adam(const OptimizerParams& p, std::int64_t d)
+        : beta1(static_cast<T>(p.beta1)),
+          beta2(static_cast<T>(p.beta2)),
+          eps(static_cast<T>(p.eps)),
+          bias_correction(p.bias_correction),
+          m(static_cast<std::size_t>(d), T(0)),
+          v(static_cast<std::size_t>(d), T(0)),
+          eps_scaled(eps),
+          bc1_saturation(detail::bias_saturation_step(p.beta1)),
+          bc2_saturation(detail::bias_saturation_step(p.beta2)) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t t, const GradientScale<T>&) {
+        if (!bias_correction) {
+            if (eps_scaled == T(0))
+                update_loop<false, false>(w, g_dir, g_mult, d, lr, T(1));
+            else
+                update_loop<true, false>(w, g_dir, g_mult, d, lr, T(1));
+        } else {
+            // PyTorch's form: step = lr / (1 - beta1^k), denom = sqrt(v) / sqrt(1 - beta2^k) + eps, k = t + 1.
+            const T k = static_cast<T>(t + 1);
+            const T step = t < bc1_saturation ? lr / (T(1) - std::pow(beta1, k)) : lr;
+            const T sqrt_bc2 = t < bc2_saturation ? std::sqrt(T(1) - std::pow(beta2, k)) : T(1);
+            update_loop<true, true>(w, g_dir, g_mult, d, step, sqrt_bc2);
+        }
+        bound_m = beta1 * bound_m + (T(1) - beta1) * g_bound;
+        bound_v = beta2 * bound_v + (T(1) - beta2) * (g_bound * g_bound);
+    }
+
+    // One pass over the coordinates; the flags drop the eps addition and the bias-correction division
+    // at compile time (eps = 0, no bias correction is the theory's setting and the hot one).
+    template <bool kEps, bool kBias>
+    IB_HOT void update_loop(T* __restrict w, const T* __restrict g_dir, T g_mult, std::int64_t d, T step, T sqrt_bc2) {
+        const T b1 = beta1, c1 = T(1) - beta1, b2 = beta2, c2 = T(1) - beta2, e = eps_scaled;
+        T* __restrict mm = m.data();
+        T* __restrict vv = v.data();
+        for (std::int64_t j = 0; j < d; ++j) {
+            const T g = g_mult * g_dir[j];
+            const T mj = b1 * mm[j] + c1 * g;
+            const T vj = b2 * vv[j] + c2 * (g * g);
+            mm[j] = mj;
+            vv[j] = vj;
+            T denom = std::sqrt(vj);
+            if constexpr (kBias) denom = denom / sqrt_bc2;
+            if constexpr (kEps) denom = denom + e;
+            const T delta = (step * mj) / denom;  // step * m is off the sqrt's critical path
+            w[j] -= vj > T(0) ? delta : T(0);
+        }
+    }
+
+    T state_bound() const { return std::max(bound_m, std::sqrt(bound_v)); }
+    IB_HOT bool state_below(T low) const {
+        return bound_m < low && bound_v < low * low && (bound_m > T(0) || bound_v > T(0));
+    }
+    void rescale(std::int64_t k, const GradientScale<T>& scale) {
+        detail::rescale_vector(m, k);
+        detail::rescale_vector(v, 2 * k);
+        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
+        bound_v = std::ldexp(bound_v, static_cast<int>(-2 * k));
+        eps_scaled = scale.to_scaled(eps);
+    }
+    void save(NamedArrays<T>& out) const {
+        out["m"] = m;
+        out["v"] = v;
+        out["bound"] = {bound_m, bound_v};
+    }
+    void load(const NamedArrays<T>& in) {
+        m = detail::get_saved(in, "m", m.size());
+        v = detail::get_saved(in, "v", v.size());
+        const auto& b = detail::get_saved(in, "bound", 2);
+        bound_m = b[0];
+        bound_v = b[1];
+    }
+};
+
+// AdaGrad: v += g^2; w -= eta_t g / (sqrt(v) + eps).
+template <class T>
+struct AdaGrad {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = false;
+    T eps;
+    std::vector<T> v;
+    T bound_v = 0;
+    T eps_scaled;
+
+    AdaGrad(const OptimizerParams& p, std::int64_t d)
+        : eps(static_cast<T>(p.eps)), v(static_cast<std::size_t>(d), T(0)), eps_scaled(eps) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
+                const GradientScale<T>&) {
+        T* __restrict vv = v.data();
+        const T e = eps_scaled;
+        for (std::int64_t j = 0; j < d; ++j) {
+            const T g = g_mult * g_dir[j];
+            const T vj = vv[j] + g * g;
+            vv[j] = vj;
+            const T delta = lr * (g / (std::sqrt(vj) + e));
+            w[j] -= vj > T(0) ? delta : T(0);
+        }
+        bound_v += g_bound * g_bound;
+    }
+    T state_bound() const { return std::sqrt(bound_v); }
+    IB_HOT bool state_below(T low) const { return bound_v < low * low && bound_v > T(0); }
+    void rescale(std::int64_t k, const GradientScale<T>& scale) {
+        detail::rescale_vector(v, 2 * k);
+        bound_v = std::ldexp(bound_v, static_cast<int>(-2 * k));
+        eps_scaled = scale.to_scaled(eps);
+    }
+    void save(NamedArrays<T>& out) const {
+        out["v"] = v;
+        out["bound"] = {bound_v};
+    }
+    void load(const NamedArrays<T>& in) {
+        v = detail::get_saved(in, "v", v.size());
+        bound_v = detail::get_saved(in, "bound", 1)[0];
+    }
+};
+
+// Signum(beta): m = beta m + (1-beta) g; w -= eta_t sign(m). beta = 0 is SignGD.
+template <class T>
+struct Signum {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = false;
+    T beta;
+    std::vector<T> m;
+    T bound_m = 0;
+
+    Signum(const OptimizerParams& p, std::int64_t d) : beta(static_cast<T>(p.beta)), m(static_cast<std::size_t>(d), T(0)) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
+                const GradientScale<T>&) {
+        T* __restrict mm = m.data();
+        const T b = beta, c = T(1) - beta;
+        for (std::int64_t j = 0; j < d; ++j) {
+            const T mj = b * mm[j] + c * (g_mult * g_dir[j]);
+            mm[j] = mj;
+            w[j] -= lr * sign(mj);
+        }
+        bound_m = b * bound_m + c * g_bound;
+    }
+    T state_bound() const { return bound_m; }
+    IB_HOT bool state_below(T low) const { return detail::below(bound_m, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) {
+        detail::rescale_vector(m, k);
+        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
+    }
+    void save(NamedArrays<T>& out) const {
+        out["m"] = m;
+        out["bound"] = {bound_m};
+    }
+    void load(const NamedArrays<T>& in) {
+        m = detail::get_saved(in, "m", m.size());
+        bound_m = detail::get_saved(in, "bound", 1)[0];
+    }
+};
+
+// Lion(beta1, beta2): c = beta1 m + (1-beta1) g; w -= eta_t sign(c); m = beta2 m + (1-beta2) g.
+template <class T>
+struct Lion {
+    static constexpr bool full_batch = false;
+    static constexpr bool stateless = false;
+    T beta1, beta2;
+    std::vector<T> m;
+    T bound_m = 0;
+
+    Lion(const OptimizerParams& p, std::int64_t d)
+        : beta1(static_cast<T>(p.beta1)), beta2(static_cast<T>(p.beta2)), m(static_cast<std::size_t>(d), T(0)) {}
+
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
+                const GradientScale<T>&) {
+        T* __restrict mm = m.data();
+        const T b1 = beta1, c1 = T(1) - beta1, b2 = beta2, c2 = T(1) - beta2;
+        for (std::int64_t j = 0; j < d; ++j) {
+            const T g = g_mult * g_dir[j];
+            w[j] -= lr * sign(b1 * mm[j] + c1 * g);
+            mm[j] = b2 * mm[j] + c2 * g;
+        }
+        bound_m = b2 * bound_m + c2 * g_bound;
+    }
+    T state_bound() const { return bound_m; }
+    IB_HOT bool state_below(T low) const { return detail::below(bound_m, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) {
+        detail::rescale_vector(m, k);
+        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
+    }
+    void save(NamedArrays<T>& out) const {
+        out["m"] = m;
+        out["bound"] = {bound_m};
+    }
+    void load(const NamedArrays<T>& in) {
+        m = detail::get_saved(in, "m", m.size());
+        bound_m = detail::get_saved(in, "bound", 1)[0];
+    }
+};
+
+// AdamProxy: one full pass per step, w -= eta_t P(w)^-1 sum_i g_i with P = diag(sqrt(sum_i g_i^2)).
+// The run computes the two sums (scaled by 2^-E and 2^-2E) and calls full_update.
+template <class T>
+struct AdamProxy {
+    static constexpr bool full_batch = true;
+    static constexpr bool stateless = true;  // the scale is re-centred on every batch
+    T last_bound = 0;
+
+    AdamProxy(const OptimizerParams&, std::int64_t) {}
+
+    IB_HOT void full_update(T* __restrict w, const T* __restrict grad_sum, const T* __restrict sq_sum, T g_bound,
+                     std::int64_t d, T lr) {
+        for (std::int64_t j = 0; j < d; ++j) {
+            const T delta = lr * (grad_sum[j] / std::sqrt(sq_sum[j]));
+            w[j] -= sq_sum[j] > T(0) ? delta : T(0);
+        }
+        last_bound = g_bound;
+    }
+    T state_bound() const { return last_bound; }
+    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
+    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
+    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
+};
+
+}  // namespace implicit_bias

@@ -1,0 +1,359 @@
+// The run loop: advances one optimizer on one data set by k steps, recording at checkpoints.
+// Knows nothing of Python. RunBase<T> type-erases the (optimizer, loss) pair so that runs of
+// different configurations can share one ensemble loop.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dataset.hpp"
+#include "loss.hpp"
+#include "numerics.hpp"
+#include "optimizers.hpp"
+#include "sampler.hpp"
+#include "scale.hpp"
+#include "schedule.hpp"
+
+namespace implicit_bias {
+
+struct RunConfig {
+    OptimizerParams optimizer;
+    LossKind loss = LossKind::logistic;
+    ScheduleKind schedule = ScheduleKind::constant;
+    double eta0 = 0.1;
+    double power = 0.5;
+    double factor = 1.0;
+    std::uint64_t every = 1;
+    Order order = Order::cyclic;
+    std::int64_t batch_size = 1;
+    std::uint64_t seed = 0;
+};
+
+// What a checkpoint stores; K checkpoints take O(K d) memory whatever the number of steps.
+template <class T>
+struct Checkpoints {
+    std::vector<std::uint64_t> steps;
+    std::vector<T> w;  // K x d, row-major
+    std::vector<T> norm, log_loss, margin_l2, margin_linf, min_margin;
+    std::vector<std::int64_t> scale_exponent;
+
+    std::size_t size() const { return steps.size(); }
+};
+
+// Everything needed to resume a run bit for bit.
+template <class T>
+struct SavedState {
+    std::uint64_t t = 0;
+    std::vector<T> w;
+    std::int64_t scale_exponent = 0;
+    Xoshiro256ss::State rng{};
+    std::int64_t sampler_position = 0;
+    std::vector<std::int64_t> permutation;
+    NamedArrays<T> optimizer;
+    std::vector<std::uint64_t> grid;
+    Checkpoints<T> checkpoints;
+};
+
+template <class T>
+class RunBase {
+   public:
+    RunBase(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& config)
+        : data_(std::move(data)),
+          w_(w0),
+          config_(config),
+          sampler_(config.order, data_->n(), config.batch_size, config.seed) {
+        if (w_.size() != data_->d()) throw std::invalid_argument("w0 must have d entries");
+        schedule_.kind = config.schedule;
+        schedule_.eta0 = static_cast<T>(config.eta0);
+        schedule_.power = static_cast<T>(config.power);
+        schedule_.factor = static_cast<T>(config.factor);
+        schedule_.every = config.every;
+        if (config.schedule == ScheduleKind::step_decay && config.every < 1) throw std::invalid_argument("every must be >= 1");
+    }
+    virtual ~RunBase() = default;
+    RunBase(const RunBase&) = delete;
+    RunBase& operator=(const RunBase&) = delete;
+
+    // Advance to step t_end (no-op if already there), recording at every grid point passed.
+    void advance(std::uint64_t t_end) {
+        while (t_ < t_end) {
+            std::uint64_t stop = t_end;
+            if (next_grid_ < grid_.size() && grid_[next_grid_] < stop) stop = grid_[next_grid_];
+            advance_steps(stop - t_);
+            if (next_grid_ < grid_.size() && t_ == grid_[next_grid_]) {
+                record();
+                ++next_grid_;
+            }
+        }
+    }
+
+    // Checkpoint steps (absolute, sorted ascending); points <= t() are taken as already recorded.
+    void set_grid(std::vector<std::uint64_t> grid) {
+        if (!std::is_sorted(grid.begin(), grid.end())) throw std::invalid_argument("checkpoint grid must be sorted");
+        grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
+        grid_ = std::move(grid);
+        next_grid_ = static_cast<std::size_t>(std::upper_bound(grid_.begin(), grid_.end(), t_) - grid_.begin());
+    }
+    const std::vector<std::uint64_t>& grid() const { return grid_; }
+
+    std::uint64_t t() const { return t_; }
+    const Vector<T>& w() const { return w_; }
+    std::int64_t scale_exponent() const { return scale_.exponent(); }
+    const Checkpoints<T>& checkpoints() const { return checkpoints_; }
+    const RunConfig& config() const { return config_; }
+    const Dataset<T>& data() const { return *data_; }
+
+    // Multiply-adds per step; used to size interruptible chunks.
+    virtual double cost_per_step() const = 0;
+    // Record a checkpoint at the current step now.
+    virtual void record() = 0;
+
+    SavedState<T> save() const {
+        SavedState<T> s;
+        s.t = t_;
+        s.w.assign(w_.data(), w_.data() + w_.size());
+        s.scale_exponent = scale_.exponent();
+        s.rng = sampler_.rng_state();
+        s.sampler_position = sampler_.position();
+        s.permutation = sampler_.permutation();
+        save_optimizer(s.optimizer);
+        s.grid = grid_;
+        s.checkpoints = checkpoints_;
+        return s;
+    }
+
+    void load(const SavedState<T>& s) {
+        if (static_cast<std::int64_t>(s.w.size()) != w_.size()) throw std::invalid_argument("saved w has the wrong length");
+        sampler_.set_state(s.sampler_position, s.permutation, s.rng);
+        load_optimizer(s.optimizer);
+        t_ = s.t;
+        w_ = Eigen::Map<const Vector<T>>(s.w.data(), static_cast<Eigen::Index>(s.w.size()));
+        scale_.set_exponent(s.scale_exponent);
+        after_load();
+        checkpoints_ = s.checkpoints;
+        set_grid(s.grid);
+    }
+
+   protected:
+    virtual void advance_steps(std::uint64_t count) = 0;
+    virtual void save_optimizer(NamedArrays<T>& out) const = 0;
+    virtual void load_optimizer(const NamedArrays<T>& in) = 0;
+    virtual void after_load() = 0;
+
+    std::shared_ptr<const Dataset<T>> data_;
+    Vector<T> w_;
+    RunConfig config_;
+    BatchSampler sampler_;
+    Schedule<T> schedule_;
+    GradientScale<T> scale_;
+    std::uint64_t t_ = 0;
+    std::vector<std::uint64_t> grid_;
+    std::size_t next_grid_ = 0;
+    Checkpoints<T> checkpoints_;
+};
+
+template <class T, template <class> class Opt, class Loss>
+class Run final : public RunBase<T> {
+    using Base = RunBase<T>;
+    using Base::data_;
+    using Base::sampler_;
+    using Base::scale_;
+    using Base::schedule_;
+    using Base::t_;
+    using Base::w_;
+
+   public:
+    Run(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& config)
+        : Base(std::move(data), w0, config),
+          opt_(config.optimizer, data_->d()),
+          batch_size_(config.batch_size),
+          single_(config.batch_size == 1),
+          margins_(static_cast<std::size_t>(Opt<T>::full_batch ? data_->n() : config.batch_size)),
+          coefs_(margins_.size()),
+          grad_(data_->d()),
+          low_(pow2<T>(-kScaleBits)) {
+        if constexpr (Opt<T>::full_batch) {
+            z_squared_ = data_->z.cwiseAbs2();
+            sq_sum_.resize(data_->d());
+            all_indices_.resize(static_cast<std::size_t>(data_->n()));
+            for (std::int64_t i = 0; i < data_->n(); ++i) all_indices_[static_cast<std::size_t>(i)] = i;
+        }
+    }
+
+    double cost_per_step() const override {
+        const double n = static_cast<double>(data_->n()), d = static_cast<double>(data_->d());
+        return Opt<T>::full_batch ? 3.0 * n * d + n : static_cast<double>(batch_size_ + 1) * d + 10.0;
+    }
+
+    void record() override {
+        const auto& data = *data_;
+        const Vector<T> u = data.z * w_;
+        auto& c = this->checkpoints_;
+        c.steps.push_back(t_);
+        c.w.insert(c.w.end(), w_.data(), w_.data() + w_.size());
+        const T norm2 = w_.norm();
+        const T norm_inf = w_.cwiseAbs().maxCoeff();
+        const T min_u = u.minCoeff();
+        const T nan = std::numeric_limits<T>::quiet_NaN();
+        c.norm.push_back(norm2);
+        c.min_margin.push_back(min_u);
+        c.margin_l2.push_back(norm2 > T(0) ? min_u / norm2 : nan);
+        c.margin_linf.push_back(norm_inf > T(0) ? min_u / norm_inf : nan);
+        // log L = logsumexp_i log l(u_i) - log n: exact even when every l(u_i) underflows.
+        T top = -std::numeric_limits<T>::infinity();
+        for (Eigen::Index i = 0; i < u.size(); ++i) top = std::max(top, Loss::log_loss(u[i]));
+        T sum = T(0);
+        for (Eigen::Index i = 0; i < u.size(); ++i) sum += std::exp(Loss::log_loss(u[i]) - top);
+        c.log_loss.push_back(top + std::log(sum) - std::log(static_cast<T>(u.size())));
+        c.scale_exponent.push_back(scale_.exponent());
+    }
+
+   protected:
+    void advance_steps(std::uint64_t count) override {
+        for (std::uint64_t s = 0; s < count; ++s) step();
+    }
+    void save_optimizer(NamedArrays<T>& out) const override { opt_.save(out); }
+    void load_optimizer(const NamedArrays<T>& in) override { opt_.load(in); }
+    void after_load() override { opt_.rescale(0, scale_); }
+
+   private:
+    void rescale(std::int64_t k) {
+        scale_.set_exponent(scale_.exponent() + k);
+        opt_.rescale(k, scale_);
+    }
+
+    // |l'(u)| 2^-E for sample i, moving the scale up first if that would overflow it.
+    IB_HOT T coefficient(T u, std::int64_t i) {
+        T a;
+        std::int64_t shift;
+        while (!scale_.template coefficient<Loss>(u, data_->row_max[i], data_->log_row_max[i], a, shift)) rescale(shift);
+        return a;
+    }
+
+    IB_HOT void step() {
+        const T lr = schedule_(t_);
+        const std::int64_t d = data_->d();
+        if constexpr (Opt<T>::full_batch) {
+            full_step(lr);
+        } else if (single_ && !Opt<T>::stateless) {
+            const std::int64_t i = sampler_.next().indices[0];
+            const T* zi = data_->row(i);
+            const T a = coefficient(dot(zi, w_.data(), d), i);
+            opt_.update(w_.data(), zi, -a, a * data_->row_max[i], d, lr, t_, scale_);
+        } else {
+            batch_step(lr);
+        }
+        ++t_;
+        if (opt_.state_below(low_)) rescale(exponent_of(opt_.state_bound()));
+    }
+
+    void batch_step(T lr) {
+        const std::int64_t d = data_->d();
+        const Batch batch = sampler_.next();
+        for (std::int64_t k = 0; k < batch.size; ++k)
+            margins_[static_cast<std::size_t>(k)] = dot(data_->row(batch.indices[k]), w_.data(), d);
+        compute_coefficients(batch.indices, batch.size);
+        grad_.setZero();
+        T bound = T(0);
+        for (std::int64_t k = 0; k < batch.size; ++k) {
+            const std::int64_t i = batch.indices[k];
+            grad_ -= coefs_[k] * Eigen::Map<const Vector<T>>(data_->row(i), d);
+            bound += coefs_[k] * data_->row_max[i];
+        }
+        const T inv_size = T(1) / static_cast<T>(batch.size);
+        opt_.update(w_.data(), grad_.data(), inv_size, bound * inv_size, d, lr, t_, scale_);
+    }
+
+    // All coefficients of a batch on one common scale. A rescale mid-batch restarts the batch. A
+    // stateless optimizer (nothing to compare with but this batch) also re-centres the scale on the
+    // batch's largest gradient when all of them fall below 2^-kScaleBits, so none underflows to 0.
+    void compute_coefficients(const std::int64_t* indices, std::int64_t size) {
+        const auto& data = *data_;
+        for (;;) {
+            bool restart = false;
+            T top = T(0);
+            for (std::int64_t k = 0; k < size; ++k) {
+                const std::int64_t i = indices[k];
+                std::int64_t shift;
+                if (!scale_.template coefficient<Loss>(margins_[k], data.row_max[i], data.log_row_max[i], coefs_[k], shift)) {
+                    rescale(shift);
+                    restart = true;
+                    break;
+                }
+                top = std::max(top, coefs_[k] * data.row_max[i]);
+            }
+            if (restart) continue;
+            if constexpr (Opt<T>::stateless) {
+                if (top < low_) {
+                    T log_top = -std::numeric_limits<T>::infinity();
+                    for (std::int64_t k = 0; k < size; ++k)
+                        log_top = std::max(log_top, Loss::log_abs_deriv(margins_[k]) + data.log_row_max[indices[k]]);
+                    if (log_top == -std::numeric_limits<T>::infinity()) return;  // only all-zero rows
+                    rescale(static_cast<std::int64_t>(std::floor(log_top / ln2<T>)) - scale_.exponent());
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    void full_step(T lr) {
+        const auto& data = *data_;
+        const std::int64_t n = data.n();
+        Eigen::Map<Vector<T>> u(margins_.data(), n);
+        u.noalias() = data.z * w_;
+        compute_coefficients(all_indices_.data(), n);
+        Eigen::Map<const Vector<T>> a(coefs_.data(), n);
+        grad_.noalias() = -(data.z.transpose() * a);
+        sq_sum_.noalias() = z_squared_.transpose() * a.cwiseAbs2();
+        const T bound = (a.array() * data.row_max.array()).maxCoeff();
+        opt_.full_update(w_.data(), grad_.data(), sq_sum_.data(), bound, data.d(), lr);
+    }
+
+    Opt<T> opt_;
+    std::int64_t batch_size_;
+    bool single_;
+    std::vector<T> margins_, coefs_;  // per batch sample
+    Vector<T> grad_;                  // batch gradient (sum), scaled
+    T low_;
+    RowMatrix<T> z_squared_;          // AdamProxy only
+    Vector<T> sq_sum_;                // AdamProxy only
+    std::vector<std::int64_t> all_indices_;  // AdamProxy only: 0 .. n-1
+};
+
+namespace detail {
+template <class T, template <class> class Opt>
+std::unique_ptr<RunBase<T>> make_run_with(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& c) {
+    switch (c.loss) {
+        case LossKind::logistic:
+            return std::make_unique<Run<T, Opt, Logistic>>(std::move(data), w0, c);
+        case LossKind::exponential:
+            return std::make_unique<Run<T, Opt, Exponential>>(std::move(data), w0, c);
+    }
+    throw std::invalid_argument("unknown loss");
+}
+}  // namespace detail
+
+// The one place that maps a runtime configuration to a compiled (optimizer, loss) pair.
+template <class T>
+std::unique_ptr<RunBase<T>> make_run(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& c) {
+    switch (c.optimizer.kind) {
+        case OptimizerKind::gd: return detail::make_run_with<T, GD>(std::move(data), w0, c);
+        case OptimizerKind::sign_gd: return detail::make_run_with<T, SignGD>(std::move(data), w0, c);
+        case OptimizerKind::adam: return detail::make_run_with<T, Adam>(std::move(data), w0, c);
+        case OptimizerKind::adam_proxy: return detail::make_run_with<T, AdamProxy>(std::move(data), w0, c);
+        case OptimizerKind::signum: return detail::make_run_with<T, Signum>(std::move(data), w0, c);
+        case OptimizerKind::adagrad: return detail::make_run_with<T, AdaGrad>(std::move(data), w0, c);
+        case OptimizerKind::lion: return detail::make_run_with<T, Lion>(std::move(data), w0, c);
+    }
+    throw std::invalid_argument("unknown optimizer");
+}
+
+}  // namespace implicit_bias

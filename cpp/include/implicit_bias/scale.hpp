@@ -1,0 +1,93 @@
+// The shared gradient scale: the one piece of underflow protection every optimizer uses.
+//
+// Late in training |l'(u)| ~ exp(-margin) leaves the range of double (exp(-745) = 0), and (1-beta2) g^2
+// goes subnormal at margin ~350. Instead of the true gradient the core works with
+//
+//     g_scaled = g * 2^-E,      state_scaled = state * 2^-E  (first-moment-like)  or * 2^-2E (second moment)
+//
+// for one integer exponent E per run. Powers of two rescale exactly, so for the scale-invariant
+// optimizers (Adam with eps scaled alongside, SignGD, Signum, Lion, AdamProxy, AdaGrad) every update is
+// bit-identical to the unscaled one wherever the unscaled one does not underflow. E is moved so that
+// the optimizer's state bound (an upper bound of max |state| in gradient units) stays in
+// [2^-kScaleBits, 2^kScaleBits]; this happens about once per 89 units of margin growth.
+//
+// Limitation (documented): the scale is shared by all coordinates. A coordinate whose state is below
+// ~2^-800 of the largest coordinate's state (a dynamic range of ~e^290 in |g|) loses precision; on
+// data where every sample touches every coordinate this cannot happen.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "numerics.hpp"
+
+namespace implicit_bias {
+
+template <class T>
+class GradientScale {
+   public:
+    GradientScale() { set_exponent(0); }
+
+    std::int64_t exponent() const { return exponent_; }
+
+    void set_exponent(std::int64_t e) {
+        exponent_ = e;
+        fast_ = e <= Limits<T>::fast_exponent && e >= -Limits<T>::fast_exponent;
+        inv_factor_ = fast_ ? pow2<T>(-e) : T(0);
+        factor_ = fast_ ? pow2<T>(e) : T(0);
+    }
+
+    // x * 2^E: a scaled quantity back in true units (0 / inf when the true value is out of range).
+    T to_true(T x) const { return fast_ ? x * factor_ : std::ldexp(x, clamp_int(exponent_)); }
+
+    // x * 2^-E: a true quantity in scaled units.
+    T to_scaled(T x) const { return fast_ ? x * inv_factor_ : std::ldexp(x, clamp_int(-exponent_)); }
+
+    // a = |l'(u)| 2^-E for a sample whose row has max |z_ij| = row_max (log_row_max = its log).
+    // Returns false, with the exponent shift that would bring a * row_max to ~1 in `shift`, when a *
+    // row_max would exceed 2^kScaleBits (the caller rescales and asks again).
+    template <class Loss>
+    IB_HOT bool coefficient(T u, T row_max, T log_row_max, T& a, std::int64_t& shift) const {
+        constexpr T high = static_cast<T>(0x1p128L);  // 2^kScaleBits
+        static_assert(kScaleBits == 128, "update the literal above");
+        T log_a;
+        if (u > static_cast<T>(Loss::tail_start)) {
+            // The common late-training case: one exp of the margin shifted by E ln 2, never underflowing early.
+            log_a = subtract_k_ln2(-u, exponent_);
+        } else {
+            if (fast_) {
+                a = Loss::abs_deriv(u) * inv_factor_;
+                if (a * row_max <= high) return true;
+            }
+            // Log-space: an exponent beyond the cached factors, or a gradient above the scale.
+            log_a = subtract_k_ln2(Loss::log_abs_deriv(u), exponent_);
+        }
+        const T log_top = log_a + log_row_max;
+        if (log_top > static_cast<T>(kScaleBits) * ln2<T>) {
+            shift = static_cast<std::int64_t>(std::floor(log_top / ln2<T>));
+            return false;
+        }
+        // Far below the scale the contribution is exactly 0 (and libm's underflow path is slow).
+        a = log_a < Limits<T>::exp_zero_below ? T(0) : std::exp(log_a);
+        return true;
+    }
+
+   private:
+    static int clamp_int(std::int64_t k) {
+        constexpr std::int64_t cap = 1 << 20;
+        return static_cast<int>(k > cap ? cap : (k < -cap ? -cap : k));
+    }
+
+    std::int64_t exponent_ = 0;
+    bool fast_ = true;
+    T inv_factor_ = T(1);  // 2^-E when fast_
+    T factor_ = T(1);      // 2^E when fast_
+};
+
+// The shift k that brings a positive bound b to [1, 2): b * 2^-k.
+template <class T>
+inline std::int64_t exponent_of(T b) {
+    return static_cast<std::int64_t>(std::ilogb(b));
+}
+
+}  // namespace implicit_bias

@@ -1,0 +1,122 @@
+"""Input checks shared by every public entry point.
+
+Each check raises a ``ValueError`` / ``TypeError`` whose message starts with the name of the
+offending argument, so users see at once what to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+#: The scalar types the compiled engine is instantiated for.
+SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.longdouble))
+
+
+def resolve_dtype(dtype: DTypeLike | None, X: Any) -> np.dtype:
+    """Return the run precision: ``dtype`` if given, else X's dtype when it is longdouble, else float64."""
+    if dtype is None:
+        x_dtype = getattr(X, "dtype", None)
+        return np.dtype(np.longdouble) if x_dtype == np.longdouble else np.dtype(np.float64)
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype: {dtype!r} is not a numpy dtype") from exc
+    if resolved not in SUPPORTED_DTYPES:
+        raise TypeError(f"dtype: must be np.float64 or np.longdouble, got {resolved}")
+    return resolved
+
+
+def as_real_array(name: str, value: ArrayLike, dtype: np.dtype, ndim: int) -> np.ndarray:
+    """Convert ``value`` to a C-contiguous array of ``dtype`` with ``ndim`` dimensions.
+
+    Integers, bools and float32/float64 are converted exactly. A longdouble array is only
+    accepted for a float64 run when every entry is exactly representable in float64 (no
+    silent loss of precision). Complex, object and ragged inputs are refused.
+    """
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name}: could not be read as a rectangular array ({exc})") from exc
+    if arr.dtype == object:
+        raise ValueError(f"{name}: could not be read as a rectangular numeric array")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: must be real-valued, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name}: must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize:
+        narrowed = arr.astype(dtype)
+        if not np.array_equal(narrowed.astype(arr.dtype), arr, equal_nan=True):
+            raise TypeError(
+                f"{name}: has dtype {arr.dtype} but the run precision is {dtype}; converting would "
+                f"lose precision. Pass dtype={arr.dtype.name} or cast {name} yourself."
+            )
+        arr = narrowed
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return arr
+
+
+def check_data(X: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a data set and return ``(X, y)`` as contiguous arrays of ``dtype``.
+
+    Shapes: X is (n, d) with n >= 1 and d >= 1; y is (n,) with entries in {-1, +1}.
+    """
+    X_arr = as_real_array("X", X, dtype, ndim=2)
+    n, d = X_arr.shape
+    if n < 1 or d < 1:
+        raise ValueError(f"X: must have at least one row and one column, got shape {X_arr.shape}")
+    y_arr = as_real_array("y", y, dtype, ndim=1)
+    if y_arr.shape[0] != n:
+        raise ValueError(f"y: has {y_arr.shape[0]} labels but X has {n} rows")
+    if not np.all((y_arr == 1) | (y_arr == -1)):
+        bad = np.unique(y_arr[(y_arr != 1) & (y_arr != -1)])[:5]
+        raise ValueError(f"y: labels must be -1 or +1, found {bad.tolist()}")
+    return X_arr, y_arr
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int in [low, high] (high=None: unbounded), or raise naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: must be an integer, got {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be in {rng}, got {value}")
+    return value
+
+
+def check_real(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float inside the given interval, or raise naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: must be finite, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        lo = "-inf" if low is None else f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{name}: must be in {interval}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+    return value

@@ -1,0 +1,14 @@
+"""Exceptions raised by implicit_bias.
+
+All of them derive from ``ValueError`` so that generic input-checking code keeps working.
+"""
+
+from __future__ import annotations
+
+
+class NotSeparableError(ValueError):
+    """The data (X, y) cannot be separated by a linear classifier through the origin."""
+
+
+class DegenerateProblemError(ValueError):
+    """A reference problem has no unique / well-defined answer (e.g. a singular preconditioner)."""

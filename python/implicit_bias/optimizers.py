@@ -1,0 +1,167 @@
+"""Optimizer configurations: small frozen dataclasses, validated on construction.
+
+They hold hyper-parameters only; the update rules live in the C++ core (see SPEC.md and
+``cpp/include/implicit_bias/optimizers.hpp``). Conventions: sign(0) = 0; a coordinate whose
+second moment is 0 gets no update; Adam's ``eps`` is added outside the square root; bias
+correction divides by ``1 - beta**(t + 1)`` at step t = 0, 1, 2, ... Hyper-parameters are Python
+floats; a long-double run converts them with ``np.longdouble(value)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ._validation import check_real
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """Base class of every optimizer configuration."""
+
+    #: Name of the update rule in the compiled core.
+    kind: ClassVar[str] = ""
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        """The fields the core reads: kind, beta1, beta2, eps, beta, bias_correction."""
+        return {"kind": self.kind}
+
+
+@dataclass(frozen=True)
+class GD(Optimizer):
+    """Gradient descent, or SGD when the batch is smaller than n: ``w -= eta_t g_B``."""
+
+    kind: ClassVar[str] = "gd"
+
+
+#: SGD is GD on batches; the batch size is an argument of the run, not of the optimizer.
+SGD = GD
+
+
+@dataclass(frozen=True)
+class SignGD(Optimizer):
+    """Sign gradient descent: ``w -= eta_t sign(g_B)`` with sign(0) = 0."""
+
+    kind: ClassVar[str] = "sign_gd"
+
+
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam with optional bias correction and ``eps`` outside the square root.
+
+    ``m = beta1 m + (1-beta1) g``; ``v = beta2 v + (1-beta2) g**2``;
+    ``w -= eta_t mhat / (sqrt(vhat) + eps)``. The theory uses ``eps=0, bias_correction=False``;
+    PyTorch / optax use ``bias_correction=True, eps=1e-8``. With ``eps > 0`` Adam turns into GD once
+    the gradients fall below eps, which changes the limit direction.
+    """
+
+    kind: ClassVar[str] = "adam"
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 0.0
+    bias_correction: bool = False
+
+    def __post_init__(self) -> None:
+        check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
+        check_real("beta2", self.beta2, 0.0, 1.0, high_open=True)
+        check_real("eps", self.eps, 0.0)
+        if not isinstance(self.bias_correction, bool):
+            raise TypeError(f"bias_correction: must be True or False, got {self.bias_correction!r}")
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        return {
+            "kind": self.kind,
+            "beta1": float(self.beta1),
+            "beta2": float(self.beta2),
+            "eps": float(self.eps),
+            "bias_correction": self.bias_correction,
+        }
+
+
+@dataclass(frozen=True)
+class RMSProp(Adam):
+    """RMSProp = Adam with ``beta1 = 0`` and no bias correction (PyTorch's ``alpha`` is ``beta2``)."""
+
+    beta1: float = 0.0
+    beta2: float = 0.99
+    eps: float = 0.0
+    bias_correction: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.beta1 != 0.0 or self.bias_correction:
+            raise ValueError("beta1: RMSProp has beta1 = 0 and no bias correction; use Adam for others")
+
+
+@dataclass(frozen=True)
+class AdamProxy(Optimizer):
+    """The beta2 -> 1 limit of per-sample Adam, one full pass per step.
+
+    ``w -= eta_t P(w)^-1 sum_i g_i(w)`` with ``P(w) = diag(sqrt(sum_i g_i(w)**2))``; a zero
+    diagonal entry gives no update. Batch size and order are ignored (every step uses all samples).
+    """
+
+    kind: ClassVar[str] = "adam_proxy"
+
+
+@dataclass(frozen=True)
+class Signum(Optimizer):
+    """Sign of momentum: ``m = beta m + (1-beta) g``; ``w -= eta_t sign(m)``. ``beta=0`` is SignGD."""
+
+    kind: ClassVar[str] = "signum"
+    beta: float = 0.9
+
+    def __post_init__(self) -> None:
+        check_real("beta", self.beta, 0.0, 1.0, high_open=True)
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        return {"kind": self.kind, "beta": float(self.beta)}
+
+
+@dataclass(frozen=True)
+class AdaGrad(Optimizer):
+    """AdaGrad: ``v += g**2``; ``w -= eta_t g / (sqrt(v) + eps)`` (v starts at 0)."""
+
+    kind: ClassVar[str] = "adagrad"
+    eps: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_real("eps", self.eps, 0.0)
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        return {"kind": self.kind, "eps": float(self.eps)}
+
+
+@dataclass(frozen=True)
+class Lion(Optimizer):
+    """Lion without weight decay: ``c = beta1 m + (1-beta1) g``; ``w -= eta_t sign(c)``;
+    ``m = beta2 m + (1-beta2) g``."""
+
+    kind: ClassVar[str] = "lion"
+    beta1: float = 0.9
+    beta2: float = 0.99
+
+    def __post_init__(self) -> None:
+        check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
+        check_real("beta2", self.beta2, 0.0, 1.0, high_open=True)
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
+
+
+ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (GD, SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion)
+
+
+def describe(optimizer: Optimizer) -> dict[str, object]:
+    """A JSON-ready description: class name plus hyper-parameters."""
+    params = {k: v for k, v in optimizer.core_params().items() if k != "kind"}
+    return {"name": type(optimizer).__name__, **params}
+
+
+def from_description(desc: dict[str, object]) -> Optimizer:
+    """Inverse of :func:`describe`."""
+    by_name = {cls.__name__: cls for cls in ALL_OPTIMIZERS}
+    name = desc.get("name")
+    if name not in by_name:
+        raise ValueError(f"optimizer: unknown optimizer {name!r}; known: {', '.join(by_name)}")
+    return by_name[str(name)](**{k: v for k, v in desc.items() if k != "name"})  # type: ignore[arg-type]
