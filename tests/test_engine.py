@@ -256,3 +256,14 @@ def test_zero_steps_and_references():
     np.testing.assert_allclose(traj.cosine["ones"], expected, rtol=1e-12)
     with pytest.raises(ValueError, match="references"):
         ib.train(X, y, ib.GD(), steps=10, references={"bad": np.ones(3)})
+
+
+@pytest.mark.parametrize("optimizer", [ib.GD(), ib.Adam(beta2=0.9), ib.AdamProxy()])
+def test_divergence_is_reported_not_hung_on(optimizer):
+    # Exponential loss from a point with hugely negative margins and an absurd learning rate overflows
+    # w to inf (GD: the gradient explodes; normalized methods: steps of ~1e308); the engine must
+    # finish (no endless rescaling) and the API must say so.
+    X = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.warns(RuntimeWarning, match="no longer finite"):
+        traj = ib.train(X, np.ones(2), optimizer, steps=3000, lr=1e308, loss="exponential", w0=[-1e3, -1e3])
+    assert not np.all(np.isfinite(traj.w[-1]))

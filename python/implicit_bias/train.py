@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -261,6 +262,12 @@ class Run:
                     bar.update(self.t - before)
         else:
             self._run.advance(target)
+        if not np.all(np.isfinite(self._run.w)):
+            warnings.warn(
+                f"the iterate is no longer finite at step {self.t}: the run diverged (learning rate too large?)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return self.trajectory()
 
     def trajectory(self, references: Mapping[str, Any] | None = None) -> Trajectory:

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "numerics.hpp"
 
@@ -63,6 +64,12 @@ class GradientScale {
             log_a = subtract_k_ln2(Loss::log_abs_deriv(u), exponent_);
         }
         const T log_top = log_a + log_row_max;
+        // A diverged iterate (u = -inf or NaN) cannot be rescaled: let inf / NaN propagate to w,
+        // where the Python layer reports it, instead of looping on an impossible shift.
+        if (!(std::abs(log_top) < std::numeric_limits<T>::max())) {
+            a = std::exp(log_a);
+            return true;
+        }
         if (log_top > static_cast<T>(kScaleBits) * ln2<T>) {
             shift = static_cast<std::int64_t>(std::floor(log_top / ln2<T>));
             return false;
