@@ -248,8 +248,10 @@ def test_checkpoints_are_log_spaced_bounded_and_end_at_the_last_step():
 
 def test_zero_steps_and_references():
     X, y = gaussian_data()
-    traj = ib.train(X, y, ib.GD(), steps=0)
-    assert len(traj) == 0
+    w0 = np.arange(4.0)
+    traj = ib.train(X, y, ib.GD(), steps=0, w0=w0)
+    assert traj.steps.tolist() == [0]
+    np.testing.assert_array_equal(traj.w[0], w0)
     ref = np.ones(4)
     traj = ib.train(X, y, ib.GD(), steps=100, references={"ones": ref})
     expected = traj.w @ ref / (np.linalg.norm(traj.w, axis=1) * 2.0)

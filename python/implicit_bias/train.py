@@ -251,6 +251,8 @@ class Run:
         target = self.t + steps
         if steps:
             self._extend_grid(target, checkpoints)
+        elif self._run.checkpoints()["steps"].size == 0:
+            self._run.record()  # a run of 0 steps still reports its starting point
         if progress and steps:
             from tqdm.auto import tqdm
 
