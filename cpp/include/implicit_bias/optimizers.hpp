@@ -68,13 +68,51 @@ IB_HOT bool below(T bound, T low) {
 
 }  // namespace detail
 
+// Bookkeeping of the stateless optimizers: the only "state" is the last batch gradient's bound,
+// and the run re-centres the scale on every batch.
+template <class T>
+struct StatelessBase {
+    static constexpr bool stateless = true;
+    T last_bound = 0;
+
+    T state_bound() const { return last_bound; }
+    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
+    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
+    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
+};
+
+// A first-moment vector m (scaled by 2^-E) with its running bound: the state of Signum and Lion.
+template <class T>
+struct MomentumBase {
+    static constexpr bool stateless = false;
+    std::vector<T> m;
+    T bound_m = 0;  // >= max_j |m_j|
+
+    explicit MomentumBase(std::int64_t d) : m(static_cast<std::size_t>(d), T(0)) {}
+
+    T state_bound() const { return bound_m; }
+    IB_HOT bool state_below(T low) const { return detail::below(bound_m, low); }
+    void rescale(std::int64_t k, const GradientScale<T>&) {
+        detail::rescale_vector(m, k);
+        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
+    }
+    void save(NamedArrays<T>& out) const {
+        out["m"] = m;
+        out["bound"] = {bound_m};
+    }
+    void load(const NamedArrays<T>& in) {
+        m = detail::get_saved(in, "m", m.size());
+        bound_m = detail::get_saved(in, "bound", 1)[0];
+    }
+};
+
 // Plain (stochastic) gradient descent: w -= eta_t g_B. The only optimizer that is not scale invariant:
 // the scaled gradient is brought back with 2^E.
 template <class T>
-struct GD {
+struct GD : StatelessBase<T> {
+    using StatelessBase<T>::last_bound;
     static constexpr bool full_batch = false;
-    static constexpr bool stateless = true;  // the scale is re-centred on every batch
-    T last_bound = 0;
 
     GD(const OptimizerParams&, std::int64_t) {}
 
@@ -84,19 +122,13 @@ struct GD {
         for (std::int64_t j = 0; j < d; ++j) w[j] -= coef * g_dir[j];
         last_bound = g_bound;
     }
-    T state_bound() const { return last_bound; }
-    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
-    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
-    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
-    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
 };
 
 // w -= eta_t sign(g_B).
 template <class T>
-struct SignGD {
+struct SignGD : StatelessBase<T> {
+    using StatelessBase<T>::last_bound;
     static constexpr bool full_batch = false;
-    static constexpr bool stateless = true;  // the scale is re-centred on every batch
-    T last_bound = 0;
 
     SignGD(const OptimizerParams&, std::int64_t) {}
 
@@ -106,11 +138,6 @@ struct SignGD {
         for (std::int64_t j = 0; j < d; ++j) w[j] -= s * sign(g_dir[j]);
         last_bound = g_bound;
     }
-    T state_bound() const { return last_bound; }
-    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
-    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
-    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
-    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
 };
 
 // Adam(beta1, beta2, eps, bias_correction); RMSProp is beta1 = 0.
@@ -246,14 +273,13 @@ struct AdaGrad {
 
 // Signum(beta): m = beta m + (1-beta) g; w -= eta_t sign(m). beta = 0 is SignGD.
 template <class T>
-struct Signum {
+struct Signum : MomentumBase<T> {
+    using MomentumBase<T>::m;
+    using MomentumBase<T>::bound_m;
     static constexpr bool full_batch = false;
-    static constexpr bool stateless = false;
     T beta;
-    std::vector<T> m;
-    T bound_m = 0;
 
-    Signum(const OptimizerParams& p, std::int64_t d) : beta(static_cast<T>(p.beta)), m(static_cast<std::size_t>(d), T(0)) {}
+    Signum(const OptimizerParams& p, std::int64_t d) : MomentumBase<T>(d), beta(static_cast<T>(p.beta)) {}
 
     IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
                 const GradientScale<T>&) {
@@ -266,33 +292,18 @@ struct Signum {
         }
         bound_m = b * bound_m + c * g_bound;
     }
-    T state_bound() const { return bound_m; }
-    IB_HOT bool state_below(T low) const { return detail::below(bound_m, low); }
-    void rescale(std::int64_t k, const GradientScale<T>&) {
-        detail::rescale_vector(m, k);
-        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
-    }
-    void save(NamedArrays<T>& out) const {
-        out["m"] = m;
-        out["bound"] = {bound_m};
-    }
-    void load(const NamedArrays<T>& in) {
-        m = detail::get_saved(in, "m", m.size());
-        bound_m = detail::get_saved(in, "bound", 1)[0];
-    }
 };
 
 // Lion(beta1, beta2): c = beta1 m + (1-beta1) g; w -= eta_t sign(c); m = beta2 m + (1-beta2) g.
 template <class T>
-struct Lion {
+struct Lion : MomentumBase<T> {
+    using MomentumBase<T>::m;
+    using MomentumBase<T>::bound_m;
     static constexpr bool full_batch = false;
-    static constexpr bool stateless = false;
     T beta1, beta2;
-    std::vector<T> m;
-    T bound_m = 0;
 
     Lion(const OptimizerParams& p, std::int64_t d)
-        : beta1(static_cast<T>(p.beta1)), beta2(static_cast<T>(p.beta2)), m(static_cast<std::size_t>(d), T(0)) {}
+        : MomentumBase<T>(d), beta1(static_cast<T>(p.beta1)), beta2(static_cast<T>(p.beta2)) {}
 
     IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
                 const GradientScale<T>&) {
@@ -305,29 +316,14 @@ struct Lion {
         }
         bound_m = b2 * bound_m + c2 * g_bound;
     }
-    T state_bound() const { return bound_m; }
-    IB_HOT bool state_below(T low) const { return detail::below(bound_m, low); }
-    void rescale(std::int64_t k, const GradientScale<T>&) {
-        detail::rescale_vector(m, k);
-        bound_m = std::ldexp(bound_m, static_cast<int>(-k));
-    }
-    void save(NamedArrays<T>& out) const {
-        out["m"] = m;
-        out["bound"] = {bound_m};
-    }
-    void load(const NamedArrays<T>& in) {
-        m = detail::get_saved(in, "m", m.size());
-        bound_m = detail::get_saved(in, "bound", 1)[0];
-    }
 };
 
 // AdamProxy: one full pass per step, w -= eta_t P(w)^-1 sum_i g_i with P = diag(sqrt(sum_i g_i^2)).
 // The run computes the two sums (scaled by 2^-E and 2^-2E) and calls full_update.
 template <class T>
-struct AdamProxy {
+struct AdamProxy : StatelessBase<T> {
+    using StatelessBase<T>::last_bound;
     static constexpr bool full_batch = true;
-    static constexpr bool stateless = true;  // the scale is re-centred on every batch
-    T last_bound = 0;
 
     AdamProxy(const OptimizerParams&, std::int64_t) {}
 
@@ -339,11 +335,6 @@ struct AdamProxy {
         }
         last_bound = g_bound;
     }
-    T state_bound() const { return last_bound; }
-    IB_HOT bool state_below(T low) const { return detail::below(last_bound, low); }
-    void rescale(std::int64_t k, const GradientScale<T>&) { last_bound = std::ldexp(last_bound, static_cast<int>(-k)); }
-    void save(NamedArrays<T>& out) const { out["bound"] = {last_bound}; }
-    void load(const NamedArrays<T>& in) { last_bound = detail::get_saved(in, "bound", 1)[0]; }
 };
 
 }  // namespace implicit_bias
