@@ -103,7 +103,9 @@ _TRAJECTORY_ARRAYS = ("steps", "w", "norm", "log_loss", "margin_l2", "margin_lin
 
 def _reference_vector(name: str, ref: Any, dtype: np.dtype, d: int) -> np.ndarray:
     vec = getattr(ref, "w", ref)
-    arr = as_real_array(name, np.asarray(vec, dtype=np.longdouble) if dtype == np.longdouble else vec, dtype, ndim=1)
+    if isinstance(vec, np.ndarray) and vec.dtype.kind == "f":
+        vec = vec.astype(dtype)  # a reference in another precision is fine for cosines: cast, do not refuse
+    arr = as_real_array(name, vec, dtype, ndim=1)
     if arr.shape[0] != d:
         raise ValueError(f"{name}: must have d = {d} entries, got {arr.shape[0]}")
     if not np.any(arr):
