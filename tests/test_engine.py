@@ -5,6 +5,8 @@ implementation of SPEC.md is in test_train_vs_reference.py.)"""
 from __future__ import annotations
 
 import _thread
+import os
+import sys
 import threading
 import time
 
@@ -12,6 +14,8 @@ import numpy as np
 import pytest
 
 import implicit_bias as ib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # A small separable set: both coordinates carry every sample (no sparsity), margins well spread.
 X_SMALL = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.5], [1.5, 0.5]])
@@ -269,3 +273,21 @@ def test_divergence_is_reported_not_hung_on(optimizer):
     with pytest.warns(RuntimeWarning, match="no longer finite"):
         traj = ib.train(X, np.ones(2), optimizer, steps=3000, lr=1e308, loss="exponential", w0=[-1e3, -1e3])
     assert not np.all(np.isfinite(traj.w[-1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.longdouble])
+def test_bias_corrected_adam_past_the_saturation_step_matches_the_reference(dtype):
+    # With beta1 = 0.5, beta2 = 0.6 both bias corrections round to exactly 1 after ~90 steps, where
+    # the engine switches to its loop without the extra division; the trajectory must not notice.
+    import reference as R
+
+    X, y = gaussian_data(n=6, d=3, seed=8)
+    steps = 1500
+    traj = ib.train(X, y, ib.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True), steps=steps,
+                    batch_size=2, lr=0.05, dtype=dtype, checkpoints=20)
+    ref = R.run(X, y, R.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True), steps, batch_size=2,
+                lr=0.05, dtype=dtype, record=traj.steps.tolist())
+    tol = 1e-12 if dtype == np.float64 else 1e-15
+    for k, w in zip(traj.steps, traj.w):
+        expected = ref.w[int(k)]
+        assert np.linalg.norm(w - expected) <= tol * np.linalg.norm(expected), f"step {k}"

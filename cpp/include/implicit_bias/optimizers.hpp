@@ -166,7 +166,9 @@ struct Adam {
 
     IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
                        std::uint64_t t, const GradientScale<T>&) {
-        if (!bias_correction) {
+        // Once beta^(t+1) < 2^-66 both bias corrections are exactly 1 (see bias_saturation_step): the
+        // plain loop then gives bit-identical results without the extra division per coordinate.
+        if (!bias_correction || (t >= bc1_saturation && t >= bc2_saturation)) {
             if (eps_scaled == T(0))
                 update_loop<false, false>(w, g_dir, g_mult, d, lr, T(1));
             else
