@@ -12,3 +12,12 @@ class NotSeparableError(ValueError):
 
 class DegenerateProblemError(ValueError):
     """A reference problem has no unique / well-defined answer (e.g. a singular preconditioner)."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An iterative reference solver stopped before meeting its tolerance; its answer is approximate."""
+
+
+class DegenerateProblemWarning(RuntimeWarning):
+    """A reference problem is degenerate (non-unique maximiser, singular preconditioner); read the
+    result's ``note`` / ``message`` before comparing against it."""

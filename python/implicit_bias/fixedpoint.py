@@ -1,0 +1,344 @@
+"""The data-adaptive Mahalanobis direction of per-sample Adam (SPEC.md, "The fixed point").
+
+For weights c on the probability simplex (one per sample):
+
+* ``P(c) = diag(p(c))`` with ``p(c)_j = sqrt(sum_i c_i z_ij^2)``;
+* ``P_Adam(c)``: ``min_w 1/2 w^T P(c) w  s.t.  Zw >= 1``, with dual solution ``lambda(c) >= 0``;
+* ``T(c)_i = lambda_i(c)^2 / sum_j lambda_j(c)^2``.
+
+A fixed point ``c* = T(c*)`` predicts the limit direction of AdamProxy and of per-sample cyclic
+Adam as beta2 -> 1: ``w* ~ P(c*)^-1 sum_i lambda_i(c*) z_i``. :func:`fixed_point` finds it by the
+damped iteration ``c <- (1 - damping) c + damping T(c)`` from ``c = 1/n``.
+
+Inner solvers for ``lambda(c)``:
+
+* ``"dual"`` (default): the dual QP ``max_{lambda >= 0} sum(lambda) - 1/2 lambda^T Z P^-1 Z^T lambda``
+  by an exact active-set method (:func:`implicit_bias.margins.solve_dual_qp`), warm-started from
+  the previous iteration's support; one Cholesky factorization per iteration once the support
+  has settled. Accurate to rounding (~1e-15).
+* ``"cvxpy"``: one DPP-compliant CVXPY problem, built once with the parameter ``sqrt(p)`` and
+  re-solved every iteration (Clarabel by default). Slower; kept as an independent cross-check.
+
+Degenerate cases are reported, never hidden: a preconditioner that becomes singular (a coordinate
+carried only by samples whose weight goes to 0, e.g. ``shifted_diagonal(delta=0)``) sets
+``degenerate=True`` and warns (or raises :class:`DegenerateProblemError` with
+``on_degenerate="raise"``); a fixed point on a vertex of the simplex sets ``on_vertex=True``; an
+iteration that misses its tolerance sets ``converged=False`` and warns.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
+from .errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
+from .margins import _kkt_mahalanobis, _Norm, check_separable, solve_dual_qp
+
+__all__ = ["FixedPointResult", "fixed_point", "fixed_point_map", "adam_preconditioner"]
+
+SOLVERS = ("dual", "cvxpy")
+
+
+@dataclass
+class FixedPointResult:
+    """Outcome of :func:`fixed_point`.
+
+    Attributes:
+        w: (d,) predicted direction, unit l2 norm: ``P(c)^-1 Z^T lambda`` normalized.
+        c: (n,) the last iterate c (on the simplex); ``lambdas = lambda(c)``, ``p = p(c)``.
+        lambdas: (n,) dual solution of P_Adam(c) (so ``w_hat = P^-1 Z^T lambda`` has min margin 1).
+        p: (d,) diagonal of P(c).
+        residuals: (iterations,) history of ``||T(c_k) - c_k||_1``.
+        converged: whether the residual reached ``tol`` within ``max_iter`` iterations.
+        iterations: number of evaluations of T.
+        degenerate: P(c*) is (numerically) singular, so w is NOT a valid prediction; see ``message``.
+        on_vertex: c* has a single entry above ``vertex_tol`` (one sample carries the preconditioner).
+        support: indices with lambda_i > 0 (the support vectors of P_Adam(c)).
+        message: what happened, in words.
+        solver: inner solver used ("dual" or "cvxpy:<name>").
+        damping, tol: the iteration's parameters.
+        timings: seconds: "setup" (validation, separability, building), "inner" (all inner solves),
+            "total".
+        kkt_residual: relative KKT residual of the last inner QP (see ``MaxMarginResult``).
+        norm: ``p`` (a diagonal Mahalanobis norm), so that ``margin_ratio`` / ``ib.train``
+            references can compare margins in ``||.||_{P(c*)}``; None when degenerate or when
+            all-zero coordinates were excluded (P(c*) is then only a seminorm).
+        gamma: normalized margin of w in that norm; None when degenerate.
+    """
+
+    w: np.ndarray
+    c: np.ndarray
+    lambdas: np.ndarray
+    p: np.ndarray
+    residuals: np.ndarray
+    converged: bool
+    iterations: int
+    degenerate: bool
+    on_vertex: bool
+    support: np.ndarray
+    message: str
+    solver: str
+    damping: float
+    tol: float
+    timings: dict[str, float] = field(default_factory=dict)
+    kkt_residual: float = float("nan")
+    norm: np.ndarray | None = None
+    gamma: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the iteration converged to a non-degenerate fixed point."""
+        return self.converged and not self.degenerate
+
+    def __repr__(self) -> str:
+        last = self.residuals[-1] if self.residuals.size else float("nan")
+        return (
+            f"FixedPointResult(converged={self.converged}, degenerate={self.degenerate}, "
+            f"on_vertex={self.on_vertex}, iterations={self.iterations}, residual={last:.1e}, "
+            f"support={self.support.size}, solver={self.solver!r}, message={self.message!r})"
+        )
+
+
+def adam_preconditioner(X: ArrayLike, y: ArrayLike, c: ArrayLike) -> np.ndarray:
+    """Diagonal ``p(c)_j = sqrt(sum_i c_i z_ij^2)`` of P(c), shape (d,)."""
+    Z = _z(X, y)
+    weights = _simplex("c", c, Z.shape[0])
+    return np.sqrt(weights @ (Z * Z))
+
+
+def fixed_point_map(X: ArrayLike, y: ArrayLike, c: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """One evaluation ``(T(c), lambda(c))``, both (n,), with the exact dual solver.
+
+    All-zero coordinates are left out, as in :func:`fixed_point`. Raises DegenerateProblemError
+    when P(c) is singular on the others (some p_j = 0).
+    """
+    Z_full = _z(X, y)
+    weights = _simplex("c", c, Z_full.shape[0])
+    check_separable(Z_full, np.ones(Z_full.shape[0]))
+    used = np.any(Z_full != 0, axis=0)
+    Z = Z_full[:, used]
+    p = np.sqrt(weights @ (Z * Z))
+    if np.any(p == 0):
+        zero = np.flatnonzero(used)[p == 0][:5].tolist()
+        raise DegenerateProblemError(f"c: P(c) is singular at coordinates {zero}")
+    lam = solve_dual_qp(Z / np.sqrt(p)).lambdas
+    return lam**2 / np.sum(lam**2), lam
+
+
+def fixed_point(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    damping: float = 1.0,
+    tol: float = 1e-12,
+    max_iter: int = 1000,
+    solver: str = "dual",
+    c0: ArrayLike | None = None,
+    on_degenerate: str = "warn",
+    vertex_tol: float = 1e-8,
+    singular_tol: float = 1e-10,
+    cvxpy_solver: str = "CLARABEL",
+) -> FixedPointResult:
+    """Solve ``c = T(c)`` by damped fixed-point iteration and return the predicted direction.
+
+    Args:
+        X: (n, d) data; y: (n,) labels in {-1, +1}. Must be separable. Computed in float64.
+        damping: step ``c <- (1 - damping) c + damping T(c)``, in (0, 1]. The undamped iteration
+            (1.0) converges linearly on the data sets tried (ratio ~0.1); lower it if the residual
+            oscillates.
+        tol: stop when ``||T(c) - c||_1 <= tol`` (l1 norm on the simplex).
+        max_iter: cap on evaluations of T.
+        solver: inner solver, "dual" (exact active set, warm-started) or "cvxpy" (cross-check).
+        c0: starting weights (n,) on the simplex; default uniform 1/n.
+        on_degenerate: "warn" (flag the result and warn) or "raise" (DegenerateProblemError).
+        vertex_tol: weights c_i <= vertex_tol count as 0 when judging the limit (vertex, singular P).
+        singular_tol: P is singular when ``min_j p_j <= singular_tol * max_j p_j``.
+        cvxpy_solver: the CVXPY solver for ``solver="cvxpy"``.
+
+    Coordinates where every sample is 0 do not enter the problem (AdamProxy never moves them);
+    they get ``w_j = 0`` and ``p_j = 0``.
+
+    Raises:
+        NotSeparableError: (X, y) is not separable.
+        DegenerateProblemError: only with ``on_degenerate="raise"``.
+    """
+    started = time.perf_counter()
+    damping = check_real("damping", damping, 0.0, 1.0, low_open=True)
+    tol = check_real("tol", tol, 0.0, low_open=True)
+    max_iter = check_int("max_iter", max_iter, 1)
+    check_choice("solver", solver, SOLVERS)
+    check_choice("on_degenerate", on_degenerate, ("warn", "raise"))
+    vertex_tol = check_real("vertex_tol", vertex_tol, 0.0, 1.0, low_open=True, high_open=True)
+    singular_tol = check_real("singular_tol", singular_tol, 0.0, 1.0, low_open=True, high_open=True)
+    Z_full = _z(X, y)
+    n, d = Z_full.shape
+    c = np.full(n, 1.0 / n) if c0 is None else _simplex("c0", c0, n)
+    check_separable(Z_full, np.ones(n))
+
+    used = np.any(Z_full != 0, axis=0)  # all-zero coordinates never enter P or the margins
+    Z = Z_full[:, used]
+    Z2 = Z * Z
+    inner = _cvxpy_inner(Z, cvxpy_solver) if solver == "cvxpy" else _dual_inner(Z)
+    solver_name = f"cvxpy:{cvxpy_solver}" if solver == "cvxpy" else "dual"
+    setup = time.perf_counter() - started
+
+    residuals: list[float] = []
+    inner_time = 0.0
+    converged = singular_mid_run = False
+    lam = p = None
+    c_eval = c  # the iterate at which lam = lambda(c_eval), p = p(c_eval) were computed
+    for _ in range(max_iter):
+        p_next = np.sqrt(c @ Z2)
+        if p_next.min() <= singular_tol * p_next.max():
+            singular_mid_run = True
+            break
+        t0 = time.perf_counter()
+        lam = inner(p_next)
+        inner_time += time.perf_counter() - t0
+        p, c_eval = p_next, c
+        image = lam**2 / np.sum(lam**2)
+        residuals.append(float(np.sum(np.abs(image - c))))
+        if residuals[-1] <= tol:
+            converged = True
+            break
+        c = (1.0 - damping) * c + damping * image
+    if lam is None or p is None:
+        if c0 is not None:
+            raise DegenerateProblemError("c0: P(c0) is singular; start from weights that cover every coordinate")
+        raise DegenerateProblemError(
+            "X: P(1/n) is numerically singular (column scales differ by more than 1/singular_tol); "
+            "rescale the columns or lower singular_tol"
+        )
+    w_hat_used = (Z.T @ lam) / p
+    w_hat = np.zeros(d)
+    w_hat[used] = w_hat_used
+    p_full = np.zeros(d)
+    p_full[used] = p
+
+    # Judge the limit from the latest iterate: weights <= vertex_tol count as 0.
+    kept = c > vertex_tol
+    p_judge = p_next if singular_mid_run else np.sqrt(c[kept] @ Z2[kept])
+    weak = np.flatnonzero(used)[p_judge <= singular_tol * p_judge.max()]
+    degenerate = weak.size > 0
+    on_vertex = int(np.count_nonzero(kept)) == 1
+    messages = []
+    if converged:
+        messages.append(f"converged in {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} <= {tol:.1e})")
+    else:
+        reason = "stopped because P(c) became singular" if singular_mid_run else "did NOT converge"
+        messages.append(f"{reason} after {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} > tol {tol:.1e})")
+    if on_vertex:
+        messages.append(f"c* is on a vertex of the simplex (sample {int(np.flatnonzero(kept)[0])} carries P)")
+    if degenerate:
+        messages.append(
+            f"DEGENERATE: P(c*) is singular (coordinates {weak[:5].tolist()} are carried only by samples whose "
+            "weight goes to 0), so P_Adam(c*) and the predicted direction are not defined; w is the "
+            "direction at the last well-posed iterate, not a prediction"
+        )
+    if not used.all():
+        messages.append(f"{int((~used).sum())} all-zero coordinates excluded (w_j = 0 there)")
+    message = "; ".join(messages)
+
+    if degenerate:
+        if on_degenerate == "raise":
+            raise DegenerateProblemError(f"X, y: {message}")
+        warnings.warn(f"fixed_point: {message}", DegenerateProblemWarning, stacklevel=2)
+    elif not converged:
+        warnings.warn(
+            f"fixed_point: {message}; try damping < 1 or a larger max_iter", ConvergenceWarning, stacklevel=2
+        )
+
+    diag = _Norm("diag", p, diag=p)
+    kkt = _kkt_mahalanobis(Z, diag, w_hat_used, lam)
+    gamma = None if degenerate else float(np.min(Z @ w_hat_used) / diag.of_rows(w_hat_used[None, :])[0])
+    return FixedPointResult(
+        w=w_hat / np.linalg.norm(w_hat),
+        c=c_eval,
+        lambdas=lam,
+        p=p_full,
+        residuals=np.asarray(residuals),
+        converged=converged,
+        iterations=len(residuals),
+        degenerate=degenerate,
+        on_vertex=on_vertex,
+        support=np.flatnonzero(lam > 0),
+        message=message,
+        solver=solver_name,
+        damping=damping,
+        tol=tol,
+        timings={"setup": setup, "inner": inner_time, "total": time.perf_counter() - started},
+        kkt_residual=kkt,
+        norm=None if degenerate or not used.all() else p_full,
+        gamma=gamma,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _z(X: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Validated Z = y[:, None] * X in float64 (long-double input is rounded: the fixed point is a
+    reference computed in double)."""
+    X_arr, y_arr = check_data(X, y, resolve_dtype(None, X))
+    return (y_arr[:, None] * X_arr).astype(np.float64)
+
+
+def _simplex(name: str, c: ArrayLike, n: int) -> np.ndarray:
+    arr = as_real_array(name, c, np.dtype(np.float64), ndim=1)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name}: must have n = {n} entries, got {arr.shape[0]}")
+    if np.any(arr < 0) or abs(arr.sum() - 1.0) > 1e-9:
+        raise ValueError(f"{name}: must lie on the probability simplex (entries >= 0, sum 1), got sum {arr.sum():.6g}")
+    return arr / arr.sum()
+
+
+def _dual_inner(Z: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """lambda(p) by the exact active-set dual solver, warm-started from the previous support."""
+    support: list[np.ndarray] = []
+
+    def solve(p: np.ndarray) -> np.ndarray:
+        sol = solve_dual_qp(Z / np.sqrt(p), warm_start=support[0] if support else None)
+        support[:] = [sol.support]
+        return sol.lambdas
+
+    return solve
+
+
+def _cvxpy_inner(Z: np.ndarray, solver: str) -> Callable[[np.ndarray], np.ndarray]:
+    """lambda(p) from one CVXPY problem built once; ``sqrt(p)`` is a parameter, so the objective
+    ``1/2 sum_squares(sqrt(p) * w) = 1/2 w^T P w`` is DPP and re-solves skip recompilation."""
+    import cvxpy as cp
+
+    n, d = Z.shape
+    sqrt_p = cp.Parameter(d, nonneg=True)
+    w = cp.Variable(d)
+    constraint = Z @ w >= 1
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(cp.multiply(sqrt_p, w))), [constraint])
+    assert problem.is_dpp()
+
+    def solve(p: np.ndarray) -> np.ndarray:
+        sqrt_p.value = np.sqrt(p)
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                problem.solve(solver=solver)
+        except cp.error.SolverError as exc:
+            raise RuntimeError(f"cvxpy_solver: {solver} failed ({exc})") from exc
+        if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            raise RuntimeError(f"cvxpy_solver: {solver} returned status {problem.status!r}")
+        lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0)
+        # Interior-point duals of inactive constraints are ~1e-10, not 0: zero them at the solver's
+        # accuracy so that `support` means the same as with the exact dual solver.
+        lam[lam < 1e-9 * lam.max()] = 0.0
+        return lam
+
+    return solve
+
