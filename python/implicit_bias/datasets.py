@@ -176,11 +176,7 @@ def generalized_rademacher(
     if scales is None:
         a = rng.uniform(0.5, 2.0, size=n)
     else:
-        a = as_real_array("scales", scales, np.dtype(np.float64), ndim=1)
-        if a.shape[0] != n:
-            raise ValueError(f"scales: must have n = {n} entries, got {a.shape[0]}")
-        if np.any(a <= 0):
-            raise ValueError("scales: must be positive")
+        a = _positive_scales(scales, n)
 
     def draw(rng: np.random.Generator, count: int) -> np.ndarray:
         return rng.choice(np.array([-1.0, 1.0]), size=(count, d))
@@ -213,15 +209,21 @@ def shifted_diagonal(
     if scales is None:
         a = np.arange(1, n + 1) / n
     else:
-        a = as_real_array("scales", scales, np.dtype(np.float64), ndim=1)
-        if a.shape[0] != n:
-            raise ValueError(f"scales: must have n = {n} entries, got {a.shape[0]}")
-        if np.any(a <= 0):
-            raise ValueError("scales: must be positive")
+        a = _positive_scales(scales, n)
         if np.unique(a).size != n:
             raise ValueError("scales: must be distinct")
     X = np.diag(a) + delta
     return _finish(X, np.ones(n), out)
+
+
+def _positive_scales(scales: ArrayLike, n: int) -> np.ndarray:
+    """Validate user row scales a_i: shape (n,), finite, positive."""
+    a = as_real_array("scales", scales, np.dtype(np.float64), ndim=1)
+    if a.shape[0] != n:
+        raise ValueError(f"scales: must have n = {n} entries, got {a.shape[0]}")
+    if np.any(a <= 0):
+        raise ValueError("scales: must be positive")
+    return a
 
 
 def _finish(X: np.ndarray, y: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
 from .errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
-from .margins import _kkt_mahalanobis, _Norm, check_separable, solve_dual_qp
+from .margins import _kkt_mahalanobis, _Norm, _solve_cvxpy, check_separable, solve_dual_qp
 
 __all__ = ["FixedPointResult", "fixed_point", "fixed_point_map", "adam_preconditioner"]
 
@@ -326,14 +326,7 @@ def _cvxpy_inner(Z: np.ndarray, solver: str) -> Callable[[np.ndarray], np.ndarra
 
     def solve(p: np.ndarray) -> np.ndarray:
         sqrt_p.value = np.sqrt(p)
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                problem.solve(solver=solver)
-        except cp.error.SolverError as exc:
-            raise RuntimeError(f"cvxpy_solver: {solver} failed ({exc})") from exc
-        if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            raise RuntimeError(f"cvxpy_solver: {solver} returned status {problem.status!r}")
+        _solve_cvxpy(problem, solver, argname="cvxpy_solver")
         lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0)
         # Interior-point duals of inactive constraints are ~1e-10, not 0: zero them at the solver's
         # accuracy so that `support` means the same as with the exact dual solver.

@@ -578,8 +578,9 @@ def max_margin(
     return _lp_norm(Z, Z_exact, nrm, polish, check_unique, solver_name, out_dtype, uniqueness_tol, seed)
 
 
-def _solve_cvxpy(problem: Any, solver: str) -> str:
-    """Solve and return a note ("" or the inaccuracy caveat); CVXPY's own warning is replaced by it."""
+def _solve_cvxpy(problem: Any, solver: str, argname: str = "solver") -> str:
+    """Solve and return a note ("" or the inaccuracy caveat); CVXPY's own warning is replaced by it.
+    Failures raise RuntimeError naming ``argname`` (the caller's solver argument)."""
     import cvxpy as cp
 
     try:
@@ -587,10 +588,10 @@ def _solve_cvxpy(problem: Any, solver: str) -> str:
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
             problem.solve(solver=solver)
     except cp.error.SolverError as exc:
-        raise RuntimeError(f"solver: {solver} failed ({exc})") from exc
+        raise RuntimeError(f"{argname}: {solver} failed ({exc})") from exc
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         # Separability was checked beforehand, so this is a solver failure, not a data problem.
-        raise RuntimeError(f"solver: {solver} returned status {problem.status!r} on separable data")
+        raise RuntimeError(f"{argname}: {solver} returned status {problem.status!r} on separable data")
     return f"{solver} reported status {problem.status!r}." if problem.status != cp.OPTIMAL else ""
 
 
