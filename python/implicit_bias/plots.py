@@ -225,11 +225,9 @@ def _axes(ax: Any, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Any, Any]:
 
 
 def _label(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, Mapping):
-        return ",".join(f"{k}={_label(x)}" for k, x in v.items())
-    return str(v)
+    from .experiments import _value_label  # one formatting of grid values for tables and figures
+
+    return _value_label(v)
 
 
 def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, title: str = "") -> Any:
