@@ -62,7 +62,7 @@ def time_single(X, y, eps, bc, dt, target_s, repeats):
     return best / steps * 1e9, best_cpu / steps * 1e9, steps, run.t - repeats * steps
 
 
-def time_ensemble(X, y, eps, bc, ns_step, target_s, repeats):
+def time_ensemble(X, y, eps, bc, ns_step, target_s, repeats, attempts):
     """ENSEMBLE runs (learning rates 0.1 * (1 + k/100)) through train_many, threads 1 vs 2."""
     configs = [dict(optimizer=optimizer(eps, bc), batch_size=1, order="cyclic", lr=LR * (1 + k / 100)) for k in range(ENSEMBLE)]
     steps = max(2 * X.shape[0], int(target_s / ENSEMBLE / (ns_step * 1e-9)))
@@ -73,16 +73,9 @@ def time_ensemble(X, y, eps, bc, ns_step, target_s, repeats):
     solo = ib.train(X, y, configs[-1]["optimizer"], steps=check, batch_size=1, order="cyclic", lr=configs[-1]["lr"], checkpoints=2)
     assert all(np.array_equal(a.w[-1], b.w[-1]) for a, b in zip(r1, r2)), "threads=2 must equal threads=1 bit for bit"
     assert np.array_equal(r1[-1].w[-1], solo.w[-1]), "ensemble member must equal the single run bit for bit"
-    times = {1: np.inf, 2: np.inf}
-    cores = 0.0
-    for _ in range(repeats):
-        for th in (1, 2):  # interleaved, so both see the same background load
-            wall, cpu = C.timed_both(lambda: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th))
-            if wall < times[th]:
-                times[th] = wall
-                if th == 2:
-                    cores = cpu / wall
-    return times[1], times[2], steps, cores
+    t1, t2, cores, attempts = C.thread_speedup(
+        lambda th: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th), repeats, attempts=attempts)
+    return t1, t2, steps, cores, attempts
 
 
 def main() -> None:
@@ -91,6 +84,7 @@ def main() -> None:
     target = 0.25 if args.quick else 1.0
     repeats = 3
     ens_repeats = 3 if args.quick else 5
+    ens_attempts = 2 if args.quick else 3
     print(f"implicit_bias {ib.__version__}, OpenMP: {ib._core.openmp}; load average {C.load_average()}")
     rows, ens_rows, records = [], [], []
     data = {}
@@ -123,20 +117,20 @@ def main() -> None:
         X, y = data[(n, d)]
         for eps, bc in EPS:
             ns = single[("float64", n, d, eps)]
-            t1, t2, steps, cores = time_ensemble(X, y, eps, bc, ns, target * 1.5, ens_repeats)
+            t1, t2, steps, cores, attempts = time_ensemble(X, y, eps, bc, ns, target * 1.5, ens_repeats, ens_attempts)
             ratio = t1 / t2
             label = "0, no bias corr." if eps == 0 else "1e-8, bias corr."
             ok = ratio >= GOAL_THREADS
             row = [f"{n} x {d}", label, f"{ENSEMBLE} x {steps:,}", f"{t1 / (ENSEMBLE * steps) * 1e9:.1f}",
-                   f"{t1:.3f}", f"{t2:.3f}", f"{ratio:.2f}x", f"{cores:.2f}", C.goal_mark(ok)]
+                   f"{t1:.3f}", f"{t2:.3f}", f"{ratio:.2f}x", f"{cores:.2f} ({attempts})", C.goal_mark(ok)]
             ens_rows.append(row)
-            records.append(dict(ensemble=True, n=n, d=d, eps=eps, t1=t1, t2=t2, ratio=ratio, steps=steps, cores=cores, goal_ok=ok))
+            records.append(dict(ensemble=True, n=n, d=d, eps=eps, t1=t1, t2=t2, ratio=ratio, steps=steps, cores=cores, attempts=attempts, goal_ok=ok))
             print(" | ".join(row), flush=True)
 
     single_tab = C.md_table(["precision", "n x d", "eps", "ns/step", "ns/coord-step", "CPU ns/step", "timed steps", "first timed step", "goal", "status"],
                             rows, "lllrrrrrll")
     ens_tab = C.md_table(["n x d", "eps", "runs x steps", "ns/step (1 thr.)", "1 thread [s]", "2 threads [s]", "speed-up",
-                          "cores used (2 thr.)", f"goal >= {GOAL_THREADS}x"], ens_rows, "llrrrrrrl")
+                          "cores used (attempts)", f"goal >= {GOAL_THREADS}x"], ens_rows, "llrrrrrrl")
     fig = plot(records)
     met = sum(1 for r in records if r.get("goal_ok") is True)
     missed = sum(1 for r in records if r.get("goal_ok") is False)
@@ -153,7 +147,9 @@ at d = 2 the per-step constant dominates).
 **Ensembles** (`ib.train_many`, {ENSEMBLE} runs of each double configuration with learning rates 0.1 x (1 + k/100),
 threads = 1 vs 2, interleaved, best of {ens_repeats}; the results are checked to equal the single runs bit for bit).
 Speed-up goal >= {GOAL_THREADS}x. "cores used" = CPU time / wall time of the best 2-thread call: ~2 when both
-cores were free, ~1 when another job held one of them (then no speed-up is possible).
+cores were free, ~1 when another job held one of them (then no speed-up is possible). When fewer than 1.7 cores were
+available, the measurement was repeated after a 10 s pause (up to {ens_attempts} attempts of {ens_repeats} rounds,
+bests kept); "attempts" says how many were needed.
 
 {ens_tab}
 
