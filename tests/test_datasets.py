@@ -59,7 +59,7 @@ def test_generalized_rademacher_structure() -> None:
     assert datasets.is_separable(X, y)
     # Hence P(c) = sqrt(sum_i c_i a_i^2) I for every c on the simplex.
     c = np.random.default_rng(0).dirichlet(np.ones(8))
-    p = ib.fixedpoint.adam_preconditioner(X, y, c)
+    p = ib.references.adam_preconditioner(X, y, c)
     assert np.allclose(p, np.sqrt(c @ scales**2), rtol=1e-15)
     Xt, yt = datasets.generalized_rademacher(n=60, d=10, seed=2)  # n > d: teacher labels
     assert datasets.is_separable(Xt, yt) and np.unique(np.abs(Xt), axis=1).shape[1] == 1

@@ -13,29 +13,30 @@ from typing import Any
 
 from . import optimizers, schedules
 from ._core import openmp as openmp_enabled
-from .errors import DegenerateProblemError, NotSeparableError
+from .errors import DegenerateProblemError, NotSeparableError, RunFileError
 from .optimizers import SGD, GD, AdaGrad, Adam, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
-from .train import Run, Trajectory, train, train_many
+from .engine import Run, Trajectory, train, train_many
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # name -> (submodule, attribute or None for the module itself), imported on first access.
 _LAZY: dict[str, tuple[str, str | None]] = {
     "datasets": ("datasets", None),
-    "margins": ("margins", None),
-    "fixedpoint": ("fixedpoint", None),
-    "theory": ("theory", None),
+    "metrics": ("metrics", None),
+    "references": ("references", None),
     "experiments": ("experiments", None),
     "plots": ("plots", None),
-    "max_margin": ("margins", "max_margin"),
-    "normalized_margin": ("margins", "normalized_margin"),
-    "cosine": ("margins", "cosine"),
-    "margin_ratio": ("margins", "margin_ratio"),
-    "MaxMarginResult": ("margins", "MaxMarginResult"),
-    "fixed_point": ("fixedpoint", "fixed_point"),
-    "FixedPointResult": ("fixedpoint", "FixedPointResult"),
-    "predicted_direction": ("theory", "predicted_direction"),
-    "Prediction": ("theory", "Prediction"),
+    "max_margin": ("references", "max_margin"),
+    "MaxMarginResult": ("references", "MaxMarginResult"),
+    "fixed_point": ("references", "fixed_point"),
+    "FixedPointResult": ("references", "FixedPointResult"),
+    "predicted_direction": ("references", "predicted_direction"),
+    "Prediction": ("references", "Prediction"),
+    "normalized_margin": ("metrics", "normalized_margin"),
+    "cosine": ("metrics", "cosine"),
+    "margin_ratio": ("metrics", "margin_ratio"),
+    "is_separable": ("separability", "is_separable"),
+    "check_separable": ("separability", "check_separable"),
 }
 
 
@@ -61,6 +62,7 @@ __all__ = [
     "GD",
     "Lion",
     "NotSeparableError",
+    "RunFileError",
     "Optimizer",
     "RMSProp",
     "Run",

@@ -14,6 +14,17 @@ from numpy.typing import ArrayLike, DTypeLike
 #: The scalar types the compiled engine is instantiated for.
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.longdouble))
 
+# The package's vocabulary: the one list of each kind of name (the bindings and the C++ core only
+# map these names to enums; every check and every message is made here, in Python).
+#: Sampling orders (see ``ib.Run``).
+ORDERS = ("cyclic", "reshuffle", "replacement")
+#: Losses of the margin u.
+LOSSES = ("logistic", "exponential")
+#: Names accepted for the two precisions in configurations and files -> numpy dtype.
+DTYPE_NAMES = {"float64": np.float64, "double": np.float64, "longdouble": np.longdouble, "float128": np.longdouble}
+#: Largest step count the engine's 64-bit signed counters accept.
+MAX_STEPS = 2**63 - 1
+
 
 def resolve_dtype(dtype: DTypeLike | None, X: Any) -> np.dtype:
     """Return the run precision: ``dtype`` if given, else X's dtype when it is longdouble, else float64."""

@@ -46,12 +46,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._format import value_label
+from ._version import __version__
+
 _RUN_FILE_KEYS = ("data", "optimizer", "batch_size", "order", "lr", "loss", "steps", "dtype", "seed", "checkpoints")
 _SWEEP_FILE_KEYS = (*_RUN_FILE_KEYS, "grid", "seeds", "seed_data")
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors name the subcommand (``implicit-bias run: error: ...``)."""
 
 
 def _number(text: str) -> int | float:
@@ -214,9 +213,9 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = _Parser(prog="implicit-bias", description="Which max-margin direction does an optimizer converge to on separable data?")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{reproduce,run,sweep}", parser_class=_Parser)
+    parser = argparse.ArgumentParser(prog="implicit-bias", description="Which max-margin direction does an optimizer converge to on separable data?")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{reproduce,run,sweep}")
     sub.required = True
 
     subs: dict[str, argparse.ArgumentParser] = {}
@@ -251,12 +250,6 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     p.add_argument("--fresh", action="store_true", help="recompute cells already in DIR/cells")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser, subs
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -415,10 +408,9 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     print("  " + "  ".join(f"{h:>12s}" for h in header))
     agg = json.loads(res.table_json.read_text())["aggregate"]
     for entry in agg:
-        vals = [experiments._value_label(entry[k]) for k in keys]
+        vals = [value_label(entry[k]) for k in keys]
         nums = [entry.get(f"{m}_mean") for m in ("dist_fixed_point", "dist_l2", "dist_linf")]
-        dists = {n: v for n, v in zip(("w*", "l2", "l-inf"), nums) if v is not None}
-        near = min(dists, key=lambda k: dists[k]) if dists else "-"
+        near = entry.get("nearest") or "-"
         print("  " + "  ".join(f"{v:>12s}" for v in vals) + "  " + "  ".join(f"{v:12.2e}" if v is not None else f"{'-':>12s}" for v in nums) + f"  {near:>12s}")
     print(f"  wrote {res.table_csv}, {res.table_json}" + (f", {res.figure}" if res.figure else ""))
     return 0

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from ._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
 from .errors import NotSeparableError
-from .margins import check_separable, is_separable
+from .separability import check_separable, is_separable
 
 __all__ = ["gaussian", "generalized_rademacher", "shifted_diagonal", "validate", "check_separable", "is_separable"]
 

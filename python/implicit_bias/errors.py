@@ -21,3 +21,10 @@ class ConvergenceWarning(RuntimeWarning):
 class DegenerateProblemWarning(RuntimeWarning):
     """A reference problem is degenerate (non-unique maximiser, singular preconditioner); read the
     result's ``note`` / ``message`` before comparing against it."""
+
+
+class RunFileError(ValueError):
+    """A saved run or trajectory file cannot be used: missing, truncated, corrupted or edited.
+
+    The message names the file and, where it applies, the field and what was expected.
+    """

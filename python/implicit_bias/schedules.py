@@ -11,16 +11,24 @@ Adding a schedule means one more kind here and one case in ``cpp/include/implici
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 import numpy as np
 
-from ._validation import check_int, check_real
+from ._validation import check_choice, check_int, check_real
+
+
+KINDS = ("constant", "polynomial", "step_decay")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """A learning-rate schedule; call it with a step (or an array of steps) to evaluate eta_t."""
+    """A learning-rate schedule (validated on construction; evaluated by the compiled core).
+
+    ``kind`` in :data:`KINDS`; ``eta0 > 0``; ``power`` in (0, 1] for "polynomial" (else 0);
+    ``factor`` in (0, 1] for "step_decay" (else 1); ``every`` a step count >= 1 or ``"epoch"``.
+    """
 
     kind: str
     eta0: float
@@ -28,19 +36,44 @@ class Schedule:
     factor: float = 1.0
     every: Union[int, str] = 1
 
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, KINDS)
+        check_real("eta0", self.eta0, 0.0, low_open=True)
+        if self.kind == "polynomial":
+            check_real("power", self.power, 0.0, 1.0, low_open=True)
+        elif self.power != 0.0:
+            raise ValueError(f"power: only a polynomial schedule has a power, got {self.power!r}")
+        if self.kind == "step_decay":
+            check_real("factor", self.factor, 0.0, 1.0, low_open=True)
+            if self.every != "epoch":
+                check_int("every", self.every, 1)
+        elif self.factor != 1.0 or self.every != 1:
+            raise ValueError("factor, every: only a step_decay schedule has them")
+
     def resolved_every(self, steps_per_epoch: int) -> int:
         """``every`` as a number of steps (``"epoch"`` becomes ``steps_per_epoch``)."""
         return steps_per_epoch if self.every == "epoch" else int(self.every)
 
-    def __call__(self, t: int | np.ndarray, steps_per_epoch: int = 1) -> float | np.ndarray:
-        t_arr = np.asarray(t, dtype=np.float64)
-        if self.kind == "constant":
-            out = np.full_like(t_arr, self.eta0)
-        elif self.kind == "polynomial":
-            out = self.eta0 * (t_arr + 1.0) ** (-self.power)
-        else:
-            out = self.eta0 * self.factor ** np.floor(t_arr / self.resolved_every(steps_per_epoch))
-        return float(out) if np.ndim(out) == 0 else out
+    @property
+    def decays(self) -> bool:
+        """Whether eta_t -> 0 (the regime in which the implicit-bias theory holds)."""
+        return self.kind != "constant"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description; :func:`from_dict` inverts it."""
+        return {"kind": self.kind, "eta0": self.eta0, "power": self.power, "factor": self.factor, "every": self.every}
+
+
+def from_dict(desc: Mapping[str, Any]) -> Schedule:
+    """Inverse of :meth:`Schedule.to_dict` (missing fields take their defaults; errors name the field)."""
+    unknown = set(desc) - {"kind", "eta0", "power", "factor", "every"}
+    if unknown:
+        raise ValueError(f"lr.{sorted(unknown)[0]}: unknown schedule field")
+    if "kind" not in desc or "eta0" not in desc:
+        raise ValueError("lr: a schedule needs 'kind' and 'eta0'")
+    return Schedule(
+        desc["kind"], desc["eta0"], desc.get("power", 0.0), desc.get("factor", 1.0), desc.get("every", 1)
+    )
 
 
 def constant(eta0: float) -> Schedule:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize, nnls
 
 import implicit_bias as ib
-from implicit_bias import margins
+from implicit_bias import separability
+from implicit_bias.references import qp
 from implicit_bias.errors import DegenerateProblemError, DegenerateProblemWarning, NotSeparableError
 
 
@@ -155,8 +156,8 @@ def test_rank_deficient_faces_use_the_robust_fallback() -> None:
 def test_solve_dual_qp_warm_start_agrees_with_cold_start() -> None:
     X, y = gaussian_data(50, 80, 7)
     G = y[:, None] * X
-    cold = margins.solve_dual_qp(G)
-    warm = margins.solve_dual_qp(G * 1.01, warm_start=cold.support)
+    cold = qp.solve_dual_qp(G)
+    warm = qp.solve_dual_qp(G * 1.01, warm_start=cold.support)
     assert np.array_equal(cold.support, warm.support)
     assert np.allclose(warm.lambdas * 1.01**2, cold.lambdas, rtol=1e-10)  # lambda scales as 1/|G|^2
     assert warm.iterations == 0  # the old support is already optimal: one face solve, no changes
@@ -330,21 +331,21 @@ def test_train_references_use_the_result_norm() -> None:
     ],
 )
 def test_non_separable_data_raise(X: np.ndarray, y: np.ndarray) -> None:
-    assert not margins.is_separable(X, y)
+    assert not separability.is_separable(X, y)
     for norm in ("l2", "linf", "l1"):
         with pytest.raises(NotSeparableError, match="X, y:"):
             ib.max_margin(X, y, norm)
     with pytest.raises(NotSeparableError, match="not linearly separable"):
-        margins.check_separable(X, y)
+        separability.check_separable(X, y)
 
 
 def test_check_separable_returns_a_certificate() -> None:
     rng = np.random.default_rng(16)
     X = rng.standard_normal((80, 5))
     y = np.sign(X @ rng.standard_normal(5))  # n > d: the LP path
-    w = margins.check_separable(X, y)
+    w = separability.check_separable(X, y)
     assert np.min((y[:, None] * X) @ w) >= 1 - 1e-9
-    assert margins.is_separable(X, y)
+    assert separability.is_separable(X, y)
 
 
 X_OK, Y_OK = np.array([[1.0, 0.5], [0.2, 1.0]]), np.array([1.0, 1.0])
@@ -420,11 +421,11 @@ def test_dual_active_set_matches_nnls_on_random_problems(n: int, d: int, seed: i
         X = np.vstack([X, X[: max(1, n // 2)] * rng.uniform(1, 2)])
     y = np.sign(X @ rng.standard_normal(d))
     G = y[:, None] * X
-    solution = margins.solve_dual_qp(G)
+    solution = qp.solve_dual_qp(G)
     v = G.T @ solution.lambdas
     expected = l2_by_nnls(G)
     assert np.linalg.norm(v - expected) <= 1e-8 * np.linalg.norm(expected)
     assert np.all(solution.lambdas >= 0)
     assert np.min(G @ v) >= 1 - 1e-9
-    warm = margins.solve_dual_qp(G, warm_start=rng.random(G.shape[0]) < 0.5)  # an arbitrary warm start
+    warm = qp.solve_dual_qp(G, warm_start=rng.random(G.shape[0]) < 0.5)  # an arbitrary warm start
     assert np.linalg.norm(G.T @ warm.lambdas - expected) <= 1e-8 * np.linalg.norm(expected)

@@ -13,7 +13,7 @@ damped iteration ``c <- (1 - damping) c + damping T(c)`` from ``c = 1/n``.
 Inner solvers for ``lambda(c)``:
 
 * ``"dual"`` (default): the dual QP ``max_{lambda >= 0} sum(lambda) - 1/2 lambda^T Z P^-1 Z^T lambda``
-  by an exact active-set method (:func:`implicit_bias.margins.solve_dual_qp`), warm-started from
+  by an exact active-set method (:func:`implicit_bias.references.qp.solve_dual_qp`), warm-started from
   the previous iteration's support; one Cholesky factorization per iteration once the support
   has settled. Accurate to rounding (~1e-15).
 * ``"cvxpy"``: one DPP-compliant CVXPY problem, built once with the parameter ``sqrt(p)`` and
@@ -36,9 +36,13 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
-from .errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
-from .margins import _kkt_mahalanobis, _Norm, _solve_cvxpy, check_separable, solve_dual_qp
+from .._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
+from ..errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
+from ..metrics import Norm
+from ..separability import check_separable
+from .maxmargin import solve_cvxpy
+from .polish import kkt_mahalanobis
+from .qp import solve_dual_qp
 
 __all__ = ["FixedPointResult", "fixed_point", "fixed_point_map", "adam_preconditioner"]
 
@@ -254,8 +258,8 @@ def fixed_point(
             f"fixed_point: {message}; try damping < 1 or a larger max_iter", ConvergenceWarning, stacklevel=2
         )
 
-    diag = _Norm("diag", p, diag=p)
-    kkt = _kkt_mahalanobis(Z, diag, w_hat_used, lam)
+    diag = Norm("diag", p, diag=p)
+    kkt = kkt_mahalanobis(Z, diag, w_hat_used, lam)
     gamma = None if degenerate else float(np.min(Z @ w_hat_used) / diag.of_rows(w_hat_used[None, :])[0])
     return FixedPointResult(
         w=w_hat / np.linalg.norm(w_hat),
@@ -326,7 +330,7 @@ def _cvxpy_inner(Z: np.ndarray, solver: str) -> Callable[[np.ndarray], np.ndarra
 
     def solve(p: np.ndarray) -> np.ndarray:
         sqrt_p.value = np.sqrt(p)
-        _solve_cvxpy(problem, solver, argname="cvxpy_solver")
+        solve_cvxpy(problem, solver, argname="cvxpy_solver")
         lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0)
         # Interior-point duals of inactive constraints are ~1e-10, not 0: zero them at the solver's
         # accuracy so that `support` means the same as with the exact dual solver.

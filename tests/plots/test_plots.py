@@ -34,7 +34,7 @@ def runs():
     out = {}
     for label, opt, b in (("GD", ib.GD(), None), ("Inc-Adam", ib.Adam(beta2=0.99), 1)):
         traj = ib.train(X, y, opt, steps=5000, batch_size=b, lr=ib.schedules.polynomial(0.1, 0.5), checkpoints=40)
-        out[label] = E._attach(traj, X, y, refs)
+        out[label] = E.attach(traj, X, y, refs)
     return X, y, refs, out
 
 
@@ -58,7 +58,7 @@ def test_convergence_plots_one_minus_cosine_on_log_axes(runs, tmp_path):
     assert set(lines) == {"GD", "Inc-Adam", "PASS threshold"}
     t = trajs["Inc-Adam"]
     keep = t.steps > 0
-    np.testing.assert_allclose(lines["Inc-Adam"].get_ydata(), np.maximum(1 - t.cosine["fixed_point"][keep], plots._FLOOR))
+    np.testing.assert_allclose(lines["Inc-Adam"].get_ydata(), np.maximum(1 - t.cosine["fixed_point"][keep], plots.style.FLOOR))
     np.testing.assert_array_equal(lines["Inc-Adam"].get_xdata(), t.steps[keep])
     plots.convergence(trajs, "linf_ratio", path=tmp_path / "c.png")
     assert_png(tmp_path / "c.png")
@@ -167,6 +167,6 @@ def test_run_figure_panels(runs, tmp_path):
     assert len(fig.axes) == 3
     X2, y2 = ib.datasets.gaussian(6, 2, seed=3, labels="teacher", cov=[4.0, 0.25], margin=0.1)
     refs2 = E.compute_references(X2, y2)
-    t2 = E._attach(ib.train(X2, y2, ib.GD(), steps=300, checkpoints=20), X2, y2, refs2)
+    t2 = E.attach(ib.train(X2, y2, ib.GD(), steps=300, checkpoints=20), X2, y2, refs2)
     fig = plots.run_figure(t2, {**record, "references": refs2.to_json()}, X=X2, y=y2, path=tmp_path / "r.png")
     assert_png(tmp_path / "r.png", min_w=1500)

@@ -199,9 +199,9 @@ def test_ctrl_c_stops_a_long_run_quickly_and_leaves_it_resumable():
     t_stop = run.t
     assert 0 < t_stop < 10**10
     # The interrupted run is consistent: continuing it equals running straight to the same step.
-    run._run.advance(t_stop + 1000)
+    run.core.advance(t_stop + 1000)
     fresh = ib.Run(X, y, opt, batch_size=1)
-    fresh._run.advance(t_stop + 1000)
+    fresh.core.advance(t_stop + 1000)
     np.testing.assert_array_equal(run.w, fresh.w)
 
 

@@ -15,7 +15,7 @@ from implicit_bias.errors import (
     DegenerateProblemWarning,
     NotSeparableError,
 )
-from implicit_bias.fixedpoint import adam_preconditioner, fixed_point_map
+from implicit_bias.references.fixedpoint import adam_preconditioner, fixed_point_map
 
 
 def require_engine() -> None:

@@ -31,14 +31,14 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_choice, check_data, check_int, check_real, resolve_dtype
+from .._validation import ORDERS, check_choice, check_data, check_int, check_real, resolve_dtype
+from ..separability import check_separable
 from .fixedpoint import FixedPointResult, fixed_point
-from .margins import MaxMarginResult, check_separable, max_margin
+from .maxmargin import MaxMarginResult, max_margin
 
 __all__ = ["Prediction", "predicted_direction", "KINDS", "ORDERS"]
 
 KINDS = ("l2", "linf", "fixed_point", "none")
-ORDERS = ("cyclic", "reshuffle", "replacement")
 #: How much the rule can be trusted: "established" (a proven / SPEC-verified limit), "asymptotic"
 #: (exact only in a limit such as beta2 -> 1), "none" (no prediction).
 CONFIDENCES = ("established", "asymptotic", "none")

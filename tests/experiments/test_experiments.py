@@ -95,16 +95,16 @@ def test_config_key_is_stable_and_sensitive():
 
 def test_set_param_shorthands():
     base = small_config()
-    assert E._set_param(base, "beta2", 0.9)["optimizer"]["beta2"] == 0.9
-    assert E._set_param(base, "optimizer.beta1", 0.5)["optimizer"]["beta1"] == 0.5
-    assert E._set_param(base, "batch_size", "n")["batch_size"] == "n"
-    assert E._set_param(base, "eta0", 0.3)["lr"]["eta0"] == 0.3
-    assert E._set_param(base, "n", 9)["data"]["n"] == 9
-    const = E._set_param(small_config(lr=0.2), "power", 0.5)["lr"]
+    assert E.set_param(base, "beta2", 0.9)["optimizer"]["beta2"] == 0.9
+    assert E.set_param(base, "optimizer.beta1", 0.5)["optimizer"]["beta1"] == 0.5
+    assert E.set_param(base, "batch_size", "n")["batch_size"] == "n"
+    assert E.set_param(base, "eta0", 0.3)["lr"]["eta0"] == 0.3
+    assert E.set_param(base, "n", 9)["data"]["n"] == 9
+    const = E.set_param(small_config(lr=0.2), "power", 0.5)["lr"]
     assert const == {"kind": "polynomial", "eta0": 0.2, "power": 0.5}
     assert base["optimizer"]["beta2"] == 0.99  # the base is not modified
     with pytest.raises(ValueError, match="grid.gamma"):
-        E._set_param({**base, "data": {"path": "a.npz"}}, "gamma", 1)
+        E.set_param({**base, "data": {"path": "a.npz"}}, "gamma", 1)
 
 
 # ------------------------------------------------------------------------------ data files
@@ -225,9 +225,10 @@ def test_ensemble_in_rounds_is_bit_identical_to_train_many():
     X, y = ib.datasets.gaussian(6, 8, seed=0)
     cfgs = [E.normalize_config(small_config(batch_size=b, steps=s)) for b, s in ((1, 4000), (3, 2500), ("n", 3000))]
     seen = []
-    ours = E._ensemble(X, y, cfgs, threads=2, on_progress=seen.append, round_seconds=1e-3)
+    runs = [ib.Run(X, y, **E.run_kwargs(c, 6)) for c in cfgs]
+    ours = ib.engine.advance_many(runs, [c["steps"] for c in cfgs], checkpoints=30, threads=2, on_progress=seen.append, round_seconds=1e-3)
     assert sum(seen) == 4000 + 2500 + 3000 and len(seen) > 3  # really advanced in several rounds
-    kw = [E._run_kwargs(c, 6) for c in cfgs]
+    kw = [E.run_kwargs(c, 6) for c in cfgs]
     ref = ib.train_many(X, y, kw, steps=[4000, 2500, 3000], checkpoints=30)
     for a, b in zip(ours, ref):
         np.testing.assert_array_equal(a.steps, b.steps)

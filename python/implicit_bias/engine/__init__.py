@@ -1,0 +1,17 @@
+"""The engine's Python side: runs, trajectories, ensembles and their files.
+
+* :mod:`.run` — :class:`Run` (advance / save / load, bit-for-bit resume), :func:`train`,
+  :class:`PreparedData` (validated data shared by runs);
+* :mod:`.trajectory` — :class:`Trajectory`, the checkpoints of one run;
+* :mod:`.ensemble` — :func:`train_many` and :func:`advance_many` (OpenMP ensembles, progress);
+* :mod:`.driver` — the one loop that advances compiled runs, in rounds when progress is shown;
+* :mod:`.persistence` — ``.npz`` files: atomic writes, checked reads, :class:`RunFileError`.
+"""
+
+from __future__ import annotations
+
+from .ensemble import advance_many, train_many
+from .run import PreparedData, Run, log_grid, train
+from .trajectory import Trajectory
+
+__all__ = ["PreparedData", "Run", "Trajectory", "advance_many", "log_grid", "train", "train_many"]

@@ -1,0 +1,50 @@
+"""The one loop that advances compiled runs to their targets, in rounds when progress is shown.
+
+Every public driver (``Run.advance``, ``train``, ``train_many``, the experiments' ensembles) ends
+up here, so they cannot drift apart. A round returns to Python only to update a progress bar and to
+let Ctrl-C through; the compiled loop itself checks signals between chunks, so a KeyboardInterrupt
+arrives within a fraction of a second and leaves every run at a consistent step boundary. Rounds do
+not change results: the checkpoint grid is planned for the whole horizon before the first step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["drive"]
+
+
+def drive(
+    cores: Sequence[Any],
+    targets: Sequence[int],
+    advance_ensemble: Callable[[list[Any], list[int], int], None],
+    *,
+    threads: int = 0,
+    on_progress: Callable[[int], None] | None = None,
+    round_seconds: float = 0.5,
+) -> None:
+    """Advance compiled runs ``cores[k]`` (with a ``t`` attribute) to ``targets[k]``.
+
+    ``advance_ensemble(cores, stops, threads)`` is the engine's OpenMP loop (threads = 0: all
+    cores). Without ``on_progress`` this is one call; with it, rounds of about ``round_seconds``,
+    after each of which ``on_progress(steps done in that round)`` is called.
+    """
+    if on_progress is None:
+        advance_ensemble(list(cores), [int(t) for t in targets], threads)
+        return
+    fraction = 1e-3
+    while True:
+        active = [k for k, core in enumerate(cores) if core.t < targets[k]]
+        if not active:
+            return
+        stops = [min(targets[k], cores[k].t + max(1, math.ceil(fraction * targets[k]))) for k in active]
+        before = sum(cores[k].t for k in active)
+        started = time.perf_counter()
+        advance_ensemble([cores[k] for k in active], stops, threads)
+        elapsed = time.perf_counter() - started
+        on_progress(sum(cores[k].t for k in active) - before)
+        # aim the next round at round_seconds, changing its length by at most 4x per round
+        fraction = min(1.0, max(1e-3, fraction * min(4.0, max(0.25, round_seconds / max(elapsed, 1e-4)))))

@@ -1,0 +1,121 @@
+"""Many runs on one data set, advanced together on the engine's OpenMP threads.
+
+:func:`train_many` is the one-call entry point; :func:`advance_many` is the driver behind it (and
+behind the experiments' sweeps), with optional progress callbacks. Every result is bit-identical to
+running that configuration alone with :func:`train`: each run keeps its own state, sampler and
+checkpoint grid, and the grid is planned for the whole horizon before the first step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from numpy.typing import ArrayLike, DTypeLike
+
+from .._validation import MAX_STEPS, check_int
+from .driver import drive
+from .run import PreparedData, Run, advance_ensemble
+from .trajectory import Trajectory
+
+__all__ = ["train_many", "advance_many", "runs_from_configs", "check_threads", "RUN_KEYS", "MAX_THREADS"]
+
+#: Keys a configuration of :func:`train_many` may have (the keyword arguments of :class:`Run`).
+RUN_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "seed", "w0")
+#: Upper bound on ``threads`` (more threads than this only oversubscribes any machine we know).
+MAX_THREADS = 4 * (os.cpu_count() or 1) + 64
+
+
+def check_threads(threads: int | None) -> int:
+    """``threads`` as the engine's argument: None -> 0 (all cores), else an int in [1, MAX_THREADS]."""
+    return 0 if threads is None else check_int("threads", threads, 1, MAX_THREADS)
+
+
+def runs_from_configs(data: PreparedData, configs: Sequence[Mapping[str, Any]]) -> list[Run]:
+    """One :class:`Run` per configuration (a mapping with ``optimizer`` and any of :data:`RUN_KEYS`)."""
+    if isinstance(configs, Mapping) or not isinstance(configs, Sequence) or len(configs) == 0:
+        raise TypeError("configs: must be a non-empty sequence of mappings")
+    runs = []
+    for k, cfg in enumerate(configs):
+        if not isinstance(cfg, Mapping) or "optimizer" not in cfg:
+            raise TypeError(f"configs[{k}]: must be a mapping with an 'optimizer'")
+        unknown = set(cfg) - set(RUN_KEYS)
+        if unknown:
+            raise ValueError(f"configs[{k}]: unknown keys {sorted(unknown)}; allowed: {sorted(RUN_KEYS)}")
+        kwargs = dict(cfg)
+        runs.append(Run(data, None, kwargs.pop("optimizer"), **kwargs))
+    return runs
+
+
+def advance_many(
+    runs: Sequence[Run],
+    steps: Sequence[int],
+    *,
+    checkpoints: int | Sequence[int] = 200,
+    threads: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    round_seconds: float = 0.5,
+) -> list[Trajectory]:
+    """Advance ``runs[k]`` by ``steps[k]`` more steps, on OpenMP threads; return their trajectories.
+
+    ``checkpoints``: one count for all or one per run. ``on_progress(steps done)`` is called about
+    every ``round_seconds`` (for progress bars). On Ctrl-C every run is left consistent at a step
+    boundary (``runs`` can be saved or advanced again), and KeyboardInterrupt is re-raised.
+    """
+    if not runs:
+        return []
+    dtypes = {run.dtype for run in runs}
+    if len(dtypes) != 1:
+        raise ValueError("runs: an ensemble must share one precision (dtype)")
+    if len(steps) != len(runs):
+        raise ValueError(f"steps: got {len(steps)} step counts for {len(runs)} runs")
+    counts = [checkpoints] * len(runs) if isinstance(checkpoints, int) else list(checkpoints)
+    if len(counts) != len(runs):
+        raise ValueError(f"checkpoints: got {len(counts)} counts for {len(runs)} runs")
+    targets = []
+    for run, s, c in zip(runs, steps, counts):
+        s = check_int("steps", s, 0, MAX_STEPS - run.t)
+        targets.append(run.t + s)
+        run.plan(run.t + s, check_int("checkpoints", c, 1))
+    drive([r.core for r in runs], targets, advance_ensemble(dtypes.pop()), threads=check_threads(threads),
+          on_progress=on_progress, round_seconds=round_seconds)
+    for run in runs:
+        run.check_finite()
+    return [run.trajectory() for run in runs]
+
+
+def train_many(
+    X: ArrayLike,
+    y: ArrayLike,
+    configs: Sequence[Mapping[str, Any]],
+    *,
+    steps: int | Sequence[int],
+    checkpoints: int = 200,
+    dtype: DTypeLike | None = None,
+    threads: int | None = None,
+    references: Mapping[str, Any] | None = None,
+) -> list[Trajectory]:
+    """Run many independent configurations on the same data, spread over OpenMP threads.
+
+    ``configs`` is a sequence of mappings with an ``optimizer`` and any of the :class:`Run`
+    keywords (``batch_size``, ``order``, ``lr``, ``loss``, ``seed``, ``w0``). Each result is
+    identical, bit for bit, to ``train`` with the same arguments (a run of 0 steps reports its
+    starting point; a diverged run warns). ``threads``: None = all cores. On Ctrl-C the
+    KeyboardInterrupt carries the consistent, resumable runs as ``exc.runs``.
+    """
+    data = PreparedData(X, y, dtype)
+    runs = runs_from_configs(data, configs)
+    step_list = [steps] * len(runs) if not isinstance(steps, Sequence) else list(steps)
+    if len(step_list) != len(runs):
+        raise ValueError(f"steps: got {len(step_list)} step counts for {len(runs)} configs")
+    check_threads(threads)
+    try:
+        trajectories = advance_many(runs, step_list, checkpoints=checkpoints, threads=threads)
+    except KeyboardInterrupt as exc:
+        exc.runs = runs  # type: ignore[attr-defined]
+        raise
+    if references:
+        for traj in trajectories:
+            traj.attach(references, data.X, data.y)
+    return trajectories

@@ -1,0 +1,122 @@
+"""The record of one run: checkpoints in the run's precision, plus comparisons with references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._validation import as_real_array
+from ..errors import RunFileError
+from ..metrics import cosines_of_rows, normalized_margin
+from .persistence import array_field, json_field, read_npz, write_npz
+
+__all__ = ["Trajectory", "TRAJECTORY_ARRAYS", "reference_vector"]
+
+#: The per-checkpoint arrays every trajectory has, in file order.
+TRAJECTORY_ARRAYS = ("steps", "w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin", "scale_exponent")
+
+
+def reference_vector(name: str, ref: Any, dtype: np.dtype, d: int) -> np.ndarray:
+    """A reference direction (an array (d,) or a result with ``.w``) as a nonzero (d,) array of ``dtype``.
+
+    A reference computed in another precision is cast (fine for cosines), not refused.
+    """
+    vec = getattr(ref, "w", ref)
+    if isinstance(vec, np.ndarray) and vec.dtype.kind == "f":
+        vec = vec.astype(dtype)
+    arr = as_real_array(name, vec, dtype, ndim=1)
+    if arr.shape[0] != d:
+        raise ValueError(f"{name}: must have d = {d} entries, got {arr.shape[0]}")
+    if not np.any(arr):
+        raise ValueError(f"{name}: must be a nonzero direction")
+    return arr
+
+
+@dataclass(repr=False)
+class Trajectory:
+    """Checkpoints of one run, in the run's precision.
+
+    All arrays have one entry per checkpoint (K of them, log-spaced in t, always ending with the
+    last step taken): ``steps`` (K,) int64 step counts; ``w`` (K, d) iterates; ``norm`` ||w||_2;
+    ``log_loss`` natural log of L(w) = mean_i l(<z_i, w>) (computed in log space, finite even when
+    L underflows); ``margin_l2`` = min_i <z_i, w> / ||w||_2; ``margin_linf`` = min_i <z_i, w> /
+    ||w||_inf; ``min_margin`` = min_i <z_i, w>; ``scale_exponent`` the engine's gradient scale E
+    (gradients are held as g * 2^-E; diagnostics only). ``cosine[name]`` and ``margin_ratio[name]``
+    hold comparisons with the references passed to :func:`train`.
+    """
+
+    steps: np.ndarray
+    w: np.ndarray
+    norm: np.ndarray
+    log_loss: np.ndarray
+    margin_l2: np.ndarray
+    margin_linf: np.ndarray
+    min_margin: np.ndarray
+    scale_exponent: np.ndarray
+    config: dict[str, Any] = field(default_factory=dict)
+    cosine: dict[str, np.ndarray] = field(default_factory=dict)
+    margin_ratio: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def final_w(self) -> np.ndarray:
+        """The last recorded iterate, shape (d,)."""
+        return self.w[-1]
+
+    @property
+    def direction(self) -> np.ndarray:
+        """Unit-l2 directions w / ||w||_2 at every checkpoint, shape (K, d)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.w / self.norm[:, None]
+
+    def cosine_to(self, reference: ArrayLike) -> np.ndarray:
+        """cos(w_k, reference) at every checkpoint, shape (K,)."""
+        return cosines_of_rows(self.w, reference_vector("reference", reference, self.w.dtype, self.w.shape[1]))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        t = int(self.steps[-1]) if len(self.steps) else 0
+        refs = ", ".join(sorted(self.cosine)) or "none"
+        opt = self.config.get("optimizer", {}).get("name", "?")
+        return (
+            f"Trajectory({opt}, {len(self)} checkpoints up to t = {t}, d = {self.w.shape[1]}, "
+            f"dtype = {self.w.dtype}, references: {refs})"
+        )
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write to a ``.npz`` file atomically (arrays keep their dtype; config stored as JSON)."""
+        import json
+
+        arrays = {k: getattr(self, k) for k in TRAJECTORY_ARRAYS}
+        arrays.update({f"cosine/{k}": v for k, v in self.cosine.items()})
+        arrays.update({f"margin_ratio/{k}": v for k, v in self.margin_ratio.items()})
+        write_npz(path, {"config": np.array(json.dumps(self.config)), **arrays})
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Trajectory:
+        """Read a file written by :meth:`save`; a damaged file raises :class:`RunFileError`."""
+        arrays = read_npz(path)
+        fields = {k: array_field(arrays, k, path) for k in TRAJECTORY_ARRAYS}
+        count = fields["steps"].shape[0] if fields["steps"].ndim == 1 else -1
+        for name, value in fields.items():
+            want = 2 if name == "w" else 1
+            if value.ndim != want or value.shape[0] != count:
+                raise RunFileError(f"{path}: field {name!r} has shape {value.shape}; expected {count} checkpoints")
+        cos = {k.split("/", 1)[1]: arrays[k] for k in arrays if k.startswith("cosine/")}
+        ratio = {k.split("/", 1)[1]: arrays[k] for k in arrays if k.startswith("margin_ratio/")}
+        return cls(**fields, config=json_field(arrays, "config", path), cosine=cos, margin_ratio=ratio)
+
+    def attach(self, references: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> None:
+        """Store cosines (and margin ratios, for references with ``.norm`` and ``.gamma``) against
+        ``references`` (name -> direction or result), computed in the run's precision."""
+        for name, ref in references.items():
+            self.cosine[name] = self.cosine_to(reference_vector(f"references[{name!r}]", ref, self.w.dtype, self.w.shape[1]))
+            norm, gamma = getattr(ref, "norm", None), getattr(ref, "gamma", None)
+            if norm is not None and gamma is not None:
+                self.margin_ratio[name] = normalized_margin(self.w, X, y, norm) / gamma

@@ -1,0 +1,289 @@
+"""The claims of SPEC.md as data: for each, its setting, runs, prediction and PASS criterion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .compare import REFERENCE_LABELS, REFERENCE_NAMES, References
+
+#: Default thresholds of each kind of prediction (a claim may tighten or loosen them, in the open).
+DEFAULT_THRESHOLDS = {"l2": 0.999, "linf": 0.99, "fixed_point": 0.999, "not-linf": 0.95}
+PREDICTION_KINDS = tuple(DEFAULT_THRESHOLDS)
+
+
+def criterion_text(kind: str, threshold: float, others: Sequence[str] = ()) -> str:
+    """The PASS criterion of one run, in words (the same text goes into summary.md)."""
+    lab = REFERENCE_LABELS
+    beat = f" and nearer to {lab.get(kind, kind)} than to {', '.join(lab[o] for o in others)} (1 - cos)" if others else ""
+    if kind == "l2":
+        return f"cos(w, w_l2) >= {threshold:g}{beat}"
+    if kind == "fixed_point":
+        return f"cos(w, w*) >= {threshold:g}{beat}"
+    if kind == "linf":
+        return f"l-inf margin ratio gamma_inf(w)/gamma_inf* >= {threshold:g}"
+    if kind == "not-linf":
+        return f"l-inf margin ratio < {threshold:g} (does not reach the l-inf max margin)"
+    raise ValueError(f"predictions: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
+
+
+def evaluate(kind: str, threshold: float, metrics: Mapping[str, Any], refs: References) -> tuple[bool, str, list[str]]:
+    """Judge one run's limit direction against a prediction. Returns (passed, criterion, others).
+
+    * ``l2`` / ``fixed_point``: cosine to that reference >= threshold, and 1 - cos to it smaller
+      than the distance to every other reference that is a different direction (on GR data
+      w* = w_l2, so that pair is not compared).
+    * ``linf``: l-inf margin ratio >= threshold (meaningful even if the maximiser is not unique).
+    * ``not-linf``: l-inf margin ratio < threshold.
+    """
+    if kind not in PREDICTION_KINDS:
+        raise ValueError(f"predictions: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
+    others: list[str] = []
+    if kind in ("l2", "fixed_point"):
+        if f"cos_{kind}" not in metrics:
+            return False, criterion_text(kind, threshold) + f" [{REFERENCE_LABELS[kind]} unavailable]", []
+        others = [r for r in REFERENCE_NAMES if r != kind and f"dist_{r}" in metrics and refs.distinct(kind, r)]
+        ok = metrics[f"cos_{kind}"] >= threshold and all(metrics[f"dist_{kind}"] < metrics[f"dist_{r}"] for r in others)
+    elif kind == "linf":
+        ok = metrics.get("ratio_linf", -np.inf) >= threshold
+    else:
+        ok = metrics.get("ratio_linf", np.inf) < threshold
+    return bool(ok), criterion_text(kind, threshold, others), others
+
+
+@dataclass
+class RunSpec:
+    label: str
+    config: dict[str, Any]
+    expect: str | None = None
+    threshold: float | None = None
+    group: str = ""
+    x: Any = None
+
+
+@dataclass
+class ClaimDef:
+    number: int
+    title: str
+    statement: str
+    setting: str
+    runs: list[RunSpec]
+    study: bool = False
+    check: Callable[[list[dict[str, Any]]], tuple[bool | None, str]] | None = None
+    plot: str = "convergence"  # or "study"
+    x_label: str = ""
+
+
+def _gaussian(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    return {"name": "gaussian", "n": n, "d": d, "seed": seed}
+
+
+def _gr(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    return {"name": "generalized_rademacher", "n": n, "d": d, "seed": seed}
+
+
+DATA_LABEL = {"gaussian": "Gaussian", "generalized_rademacher": "GR", "shifted_diagonal": "shifted diagonal"}
+
+
+def _poly(eta0: float, power: float) -> dict[str, Any]:
+    return {"kind": "polynomial", "eta0": eta0, "power": power}
+
+
+# Hyper-parameters of the claims, chosen so that each claim's statement is visible at the quick
+# horizon and sharpens at the full one (see the PASS criteria; all eps = 0, no bias correction):
+_DET_ADAM = {"name": "Adam", "beta1": 0.9, "beta2": 0.99}
+_DET_ADAM_LR = _poly(0.01, 0.3)
+_INC_ADAM = {"name": "Adam", "beta1": 0.9, "beta2": 0.999}
+_INC_ADAM_LR = _poly(0.1, 0.5)
+_STUDY_ADAM_LR = _poly(0.001, 0.3)
+_SIGNUM_BETA = 0.99
+_SIGN_LR = _poly(0.01, 0.3)
+_GD_LR = 0.1
+
+
+def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
+    S = (lambda q, f: q if quick else f)  # noqa: E731 - quick / full value
+    G, GR = _gaussian(), _gr()
+    claims: dict[int, ClaimDef] = {}
+
+    steps = S(10**6, 10**8)
+    claims[1] = ClaimDef(
+        1,
+        "Det-Adam -> l-inf max margin",
+        "Det-Adam (b = n) on Gaussian and GR data converges to the l-inf max-margin direction "
+        "(normalized l-inf margin ratio -> 1; the l-inf maximiser may be non-unique, so the margin ratio is judged, not the cosine).",
+        f"Adam(beta1=0.9, beta2=0.99, eps=0), b = n, lr = 0.01 (t+1)^-0.3, {steps:.0e} steps, n = 10, d = 50.",
+        [
+            RunSpec(f"Det-Adam, {DATA_LABEL[dd['name']]}", {"data": dd, "optimizer": _DET_ADAM, "batch_size": "n", "lr": _DET_ADAM_LR, "steps": steps}, "linf", 0.99, DATA_LABEL[dd["name"]])
+            for dd in (G, GR)
+        ],
+    )
+
+    steps = S(10**6, 10**8)
+    claims[2] = ClaimDef(
+        2,
+        "Inc-Adam on GR data -> l2 max margin",
+        "Inc-Adam (b = 1, cyclic) on generalized Rademacher data converges to the l2 max-margin direction (cosine -> 1).",
+        f"Adam(beta1=0.9, beta2=0.999, eps=0), b = 1 cyclic, lr = 0.1 (t+1)^-0.5, {steps:.0e} steps, GR n = 10, d = 50, data seeds 0, 1, 2.",
+        [
+            RunSpec(f"Inc-Adam, GR seed {s}", {"data": _gr(seed=s), "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}, "l2", 0.9999, f"seed {s}")
+            for s in (0, 1, 2)
+        ],
+    )
+
+    steps, psteps = S(10**6, 10**9), S(10**5, 10**7)
+    claims[3] = ClaimDef(
+        3,
+        "Inc-Adam and AdamProxy on Gaussian data -> the fixed point w*",
+        "Inc-Adam on Gaussian data (n = 10, d = 50) converges to the fixed-point direction w*: closer to w* than to the "
+        "l2 or l-inf directions; AdamProxy converges to w* (cosine > 0.9999).",
+        f"Inc-Adam: Adam(beta1=0.9, beta2=0.999, eps=0), b = 1 cyclic, lr = 0.1 (t+1)^-0.5, {steps:.0e} steps. "
+        f"AdamProxy: lr = 0.1 (t+1)^-0.5, {psteps:.0e} steps (one step = one pass). Gaussian n = 10, d = 50, seed 0.",
+        [
+            RunSpec("Inc-Adam, Gaussian", {"data": G, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}, "fixed_point", 0.999, "Inc-Adam"),
+            RunSpec("AdamProxy, Gaussian", {"data": G, "optimizer": {"name": "AdamProxy"}, "lr": _INC_ADAM_LR, "steps": psteps}, "fixed_point", 0.9999, "AdamProxy"),
+        ],
+    )
+
+    steps = S(10**6, 10**8)
+    runs4 = []
+    for dd in (G, GR):
+        dl = DATA_LABEL[dd["name"]]
+        for b in (1, 2, 5, "n"):
+            runs4.append(
+                RunSpec(
+                    f"Signum(0.99), b={b}, {dl}",
+                    {"data": dd, "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA}, "batch_size": b, "lr": _SIGN_LR, "steps": steps},
+                    "linf",
+                    0.99,
+                    f"Signum b={b}",
+                    b,
+                )
+            )
+        runs4.append(
+            RunSpec(f"SignGD, b=1, {dl}", {"data": dd, "optimizer": {"name": "SignGD"}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps}, "not-linf", 0.95, "SignGD b=1", 1)
+        )
+    claims[4] = ClaimDef(
+        4,
+        "Signum (beta near 1) -> l-inf for every batch size; per-sample SignGD does not",
+        "Signum with momentum close to 1 keeps the l-inf bias for b in {1, 2, 5, n}; SignGD with b = 1 (no momentum) does not reach the l-inf max margin.",
+        f"Signum(beta=0.99) and SignGD, cyclic, lr = 0.01 (t+1)^-0.3, {steps:.0e} steps, Gaussian and GR data n = 10, d = 50.",
+        runs4,
+    )
+
+    steps = S(10**6, 10**8)
+    claims[5] = ClaimDef(
+        5,
+        "GD / SGD -> l2 max margin for every batch size (control)",
+        "GD and SGD converge in direction to the l2 max-margin classifier for every batch size (slowly: 1 - cos ~ 1/log^2 t).",
+        f"GD, b in {{1, 2, 5, n}} cyclic, lr = 0.1 constant, {steps:.0e} steps, Gaussian and GR data n = 10, d = 50.",
+        [
+            RunSpec(f"{'GD' if b == 'n' else 'SGD'}, b={b}, {DATA_LABEL[dd['name']]}", {"data": dd, "optimizer": {"name": "GD"}, "batch_size": b, "lr": _GD_LR, "steps": steps}, "l2", 0.99, f"{DATA_LABEL[dd['name']]}", b)
+            for dd in (G, GR)
+            for b in (1, 2, 5, "n")
+        ],
+    )
+
+    steps = S(10**6, 10**8)
+    runs6 = [
+        RunSpec(f"Adam(0.9, 0.999), b={b}", {"data": G, "optimizer": _INC_ADAM, "batch_size": b, "lr": _STUDY_ADAM_LR, "steps": steps}, None, None, "batch size", b)
+        for b in (1, 2, 5, "n")
+    ]
+    runs6 += [
+        RunSpec(f"Adam(0.9, {b2}), b=1", {"data": G, "optimizer": {**_INC_ADAM, "beta2": b2}, "batch_size": 1, "lr": _STUDY_ADAM_LR, "steps": steps}, None, None, "beta2", b2)
+        for b2 in (0.9, 0.95, 0.99, 0.999, 0.9999)
+    ]
+
+    def check6(rows: list[dict[str, Any]]) -> tuple[bool | None, str]:
+        sweep_b = [r for r in rows if r["group"] == "batch size"]
+        d = [r["metrics"].get("dist_fixed_point") for r in sweep_b]
+        ratio = [r["metrics"].get("ratio_linf") for r in sweep_b]
+        if any(v is None for v in d + ratio):
+            return None, "w* or l-inf unavailable"
+        ok = all(a <= b for a, b in zip(d, d[1:])) and ratio[-1] > ratio[0]
+        return ok, (
+            "batch-size sweep: 1 - cos(w, w*) is non-decreasing in b = 1, 2, 5, n "
+            f"({', '.join(f'{v:.2e}' for v in d)}) and the l-inf margin ratio at b = n exceeds that at b = 1 "
+            f"({ratio[-1]:.4f} vs {ratio[0]:.4f})"
+        )
+
+    claims[6] = ClaimDef(
+        6,
+        "Study: batch size and beta2 for Adam",
+        "Batch size sweep b in {1, 2, 5, n}: the limit direction moves from w* toward l-inf. beta2 sweep {0.9, 0.95, 0.99, 0.999, 0.9999} at b = 1: how far from w*.",
+        f"Adam(beta1=0.9, beta2 as given, eps=0), cyclic, lr = 0.001 (t+1)^-0.3, {steps:.0e} steps, Gaussian n = 10, d = 50. "
+        "Expectation checked: the batch-size trend (the beta2 sweep is reported).",
+        runs6,
+        study=True,
+        check=check6,
+        plot="study",
+    )
+
+    steps = S(10**6, 10**8)
+    runs7 = [RunSpec("cyclic", {"data": G, "optimizer": _INC_ADAM, "batch_size": 1, "order": "cyclic", "lr": _STUDY_ADAM_LR, "steps": steps}, None, None, "cyclic", "cyclic")]
+    for order in ("reshuffle", "replacement"):
+        for s in (0, 1, 2):
+            runs7.append(
+                RunSpec(f"{order}, seed {s}", {"data": G, "optimizer": _INC_ADAM, "batch_size": 1, "order": order, "seed": s, "lr": _STUDY_ADAM_LR, "steps": steps}, None, None, order, order)
+            )
+    claims[7] = ClaimDef(
+        7,
+        "Study: sampling order at b = 1",
+        "Per-sample Adam with cyclic order, a new permutation every epoch (reshuffle), or sampling with replacement: where does each go?",
+        f"Adam(beta1=0.9, beta2=0.999, eps=0), b = 1, lr = 0.001 (t+1)^-0.3, {steps:.0e} steps, Gaussian n = 10, d = 50; "
+        "sampler seeds 0, 1, 2 for the random orders. No expectation stated in SPEC: reported only.",
+        runs7,
+        study=True,
+        plot="study",
+    )
+
+    ns = S((10, 30, 100), (10, 100, 1000))
+    steps = S(10**6, 10**8)
+    runs8 = [
+        RunSpec(
+            f"Inc-Adam(beta2={b2}), n={nn}",
+            {"data": _gaussian(n=nn, d=2 * nn), "optimizer": {**_INC_ADAM, "beta2": b2}, "batch_size": 1, "lr": _STUDY_ADAM_LR, "steps": steps},
+            None,
+            None,
+            f"beta2 = {b2}",
+            nn,
+        )
+        for b2 in (0.999, 0.9999)
+        for nn in ns
+    ]
+    claims[8] = ClaimDef(
+        8,
+        "Study: number of samples n",
+        "Inc-Adam on larger data sets than the original study (which used n = 10); beta2^n is far from 1 for large n.",
+        f"Adam(beta1=0.9, beta2 in {{0.999, 0.9999}}, eps=0), b = 1 cyclic, lr = 0.001 (t+1)^-0.3, {steps:.0e} steps, Gaussian data "
+        f"with random labels, n in {{{', '.join(map(str, ns))}}}, d = 2n (with d fixed and n >> d the l2, l-inf and w* directions "
+        "nearly coincide and the study says nothing). beta2^n: 0.999^1000 = 0.37, 0.9999^1000 = 0.90. "
+        "No expectation stated in SPEC: reported only.",
+        runs8,
+        study=True,
+        plot="study",
+        x_label="n",
+    )
+    claims[7].x_label = "sampling order"
+    return claims
+
+
+CLAIMS = tuple(range(1, 9))
+
+#: A d = 2 data set on which the l2 direction differs visibly from l-inf (= w* there).
+DATA_2D = {"name": "gaussian", "n": 16, "d": 2, "seed": 17, "labels": "teacher", "cov": [4.0, 0.25], "margin": 0.2}
+
+
+def illustration_runs(quick: bool) -> list[RunSpec]:
+    steps = 10**6 if quick else 10**7
+    return [
+        RunSpec("GD", {"data": DATA_2D, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": steps}),
+        RunSpec("Det-Adam", {"data": DATA_2D, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": steps}),
+        RunSpec("Inc-Adam", {"data": DATA_2D, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}),
+        RunSpec("Signum(0.99), b=1", {"data": DATA_2D, "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps}),
+    ]
+
+

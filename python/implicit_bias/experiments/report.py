@@ -1,0 +1,151 @@
+"""What a reproduction found: per-claim results, the summary, its Markdown and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .claims import DEFAULT_THRESHOLDS
+from .compare import REFERENCE_LABELS
+from .config import jsonable
+
+@dataclass
+class ClaimResult:
+    """Outcome of one claim: one row per run, and PASS / FAIL / REPORT."""
+
+    number: int
+    title: str
+    statement: str
+    setting: str
+    status: str  # "PASS", "FAIL" or "REPORT" (a study without a stated expectation)
+    rows: list[dict[str, Any]]
+    check: str = ""
+    figure: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "FAIL"
+
+
+@dataclass
+class Summary:
+    """What :func:`reproduce` found; ``passed`` is False if any claim FAILed."""
+
+    claims: list[ClaimResult]
+    quick: bool
+    out_dir: Path
+    seconds: float
+    version: str
+    illustration: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.claims)
+
+    def claim(self, number: int) -> ClaimResult:
+        for c in self.claims:
+            if c.number == number:
+                return c
+        raise KeyError(f"claim {number} was not run")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "quick": self.quick,
+            "seconds": self.seconds,
+            "passed": self.passed,
+            "thresholds": DEFAULT_THRESHOLDS,
+            "illustration": jsonable(self.illustration),
+            "claims": [
+                {
+                    "number": c.number,
+                    "title": c.title,
+                    "statement": c.statement,
+                    "setting": c.setting,
+                    "status": c.status,
+                    "check": c.check,
+                    "figure": c.figure,
+                    "notes": c.notes,
+                    "runs": jsonable(c.rows),
+                }
+                for c in self.claims
+            ],
+        }
+
+    def to_markdown(self) -> str:
+        return _markdown(self)
+
+
+def _fmt(v: Any, kind: str = "cos") -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "—"
+    if kind == "cos":
+        gap = 1.0 - v
+        return f"{v:.6f}" if abs(gap) >= 1e-6 else f"1 − {gap:.1e}"
+    return f"{v:.4f}"
+
+
+def _nearest_label(nearest: str | None) -> str:
+    if not nearest:
+        return "—"
+    return " = ".join(REFERENCE_LABELS.get(p, p) for p in nearest.split("="))
+
+
+def _markdown(s: Summary) -> str:
+    L: list[str] = []
+    mode = "quick (reduced size)" if s.quick else "full (research size)"
+    L.append(f"# implicit-bias reproduce — {mode}\n")
+    L.append(f"Package version {s.version}; wall time {s.seconds:.1f} s; overall: **{'PASS' if s.passed else 'FAIL'}**.\n")
+    L.append(
+        "Metrics are those of the last iterate w = w_T. cos = cosine to the reference direction (l2 max margin, l-inf max "
+        "margin, fixed point w*); ratio = normalized margin over the optimum in that norm (1 = max margin). "
+        "`nearest` is the reference with the smallest distance (1 - cos; for a non-unique l-inf maximiser, 1 - l-inf ratio). "
+        "`theory` is `ib.predicted_direction` for that run (a cross-check, not used for PASS/FAIL); "
+        "`prediction` is what the claim predicts and what PASS/FAIL is judged against.\n"
+    )
+    L.append("| Claim | Title | Status | Runs passed |")
+    L.append("|---|---|---|---|")
+    for c in s.claims:
+        judged = [r for r in c.rows if r.get("result") in ("PASS", "FAIL")]
+        npass = sum(r["result"] == "PASS" for r in judged)
+        L.append(f"| {c.number} | {c.title} | **{c.status}** | {f'{npass}/{len(judged)}' if judged else '—'} |")
+    L.append("")
+    if s.illustration:
+        near = ", ".join(f"{k} → {_nearest_label(v)}" for k, v in s.illustration["nearest"].items())
+        L.append(f"*Illustration (d = 2, {s.illustration['data']}):* nearest reference of each limit: {near}.\n")
+        L.append(f"![2-D illustration]({s.illustration['figure']})\n")
+    for c in s.claims:
+        L.append(f"## Claim {c.number}: {c.title} — **{c.status}**\n")
+        L.append(f"*Claim.* {c.statement}\n")
+        L.append(f"*Setting.* {c.setting}\n")
+        crit = sorted({r["criterion"] for r in c.rows if r.get("criterion")})
+        if crit:
+            L.append("*PASS criterion (every run with a prediction must meet its criterion):*\n")
+            L.extend(f"- {t}" for t in crit)
+            L.append("")
+        if c.check:
+            L.append(f"*Claim-level check:* {c.check}\n")
+        L.append("| Run | steps | cos l2 | cos l-inf | cos w* | ratio l2 | ratio l-inf | ratio w* | nearest | theory | prediction | result |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in c.rows:
+            m = r["metrics"]
+            cos_linf = _fmt(m.get("cos_linf")) if r.get("linf_unique") is not False else f"({_fmt(m.get('cos_linf'))})†"
+            L.append(
+                f"| {r['label']} | {m['steps']:.0e} | {_fmt(m.get('cos_l2'))} | {cos_linf} | {_fmt(m.get('cos_fixed_point'))} | "
+                f"{_fmt(m.get('ratio_l2'), 'r')} | {_fmt(m.get('ratio_linf'), 'r')} | {_fmt(m.get('ratio_fixed_point'), 'r')} | {_nearest_label(m.get('nearest'))} | "
+                f"{r.get('theory', '—')} | {r.get('prediction') or '—'} | {r.get('result', '—')} |"
+            )
+        L.append("")
+        if any(r.get("linf_unique") is False for r in c.rows):
+            L.append("† the l-inf maximiser of this data set is not unique: the cosine to the solver's maximiser means little; read the l-inf margin ratio.\n")
+        for note in c.notes:
+            L.append(f"> {note}\n")
+        if c.figure:
+            L.append(f"![claim {c.number}]({c.figure})\n")
+    return "\n".join(L)
+
+

@@ -1,0 +1,169 @@
+"""Reproduce the claims of SPEC.md end to end (``implicit-bias reproduce``)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import plots
+from .._version import __version__
+from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs
+from .claims import DEFAULT_THRESHOLDS
+from .config import config_key, normalize_config
+from .execute import execute
+from .report import ClaimResult, Summary
+from .run import theory_record
+from .store import Cell, DataCache, Store, atomic_write_text
+
+def _prediction_for(predictions: Mapping[Any, Any] | None, number: int, spec: RunSpec) -> tuple[str | None, float | None, bool]:
+    """The prediction of a run (the claim's, or an override), its threshold, and whether overridden."""
+    if predictions:
+        for key in (f"claim{number}:{spec.label}", f"claim{number}", number, str(number)):
+            if key in predictions:
+                value = predictions[key]
+                kind = value(spec.label, spec.config) if callable(value) else value
+                if kind is None:
+                    return None, None, True
+                if kind not in PREDICTION_KINDS:
+                    raise ValueError(f"predictions[{key!r}]: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
+                thr = spec.threshold if kind == spec.expect and spec.threshold is not None else DEFAULT_THRESHOLDS[kind]
+                return kind, thr, kind != spec.expect
+    return spec.expect, spec.threshold, False
+
+
+def reproduce(
+    quick: bool = True,
+    claims: Iterable[int] | None = None,
+    out_dir: str | os.PathLike[str] = "results/reproduce",
+    progress: bool = True,
+    predictions: Mapping[Any, Any] | None = None,
+    *,
+    executor: cf.Executor | None = None,
+    threads: int | None = None,
+    theory: bool = True,
+    resume: bool = True,
+    illustration: bool = True,
+) -> Summary:
+    """Reproduce the claims of SPEC.md end to end; write ``summary.md``, ``summary.json``, figures.
+
+    ``quick``: reduced horizons (10^5-10^6 steps, under a minute on 2 cores) instead of research
+    size (10^7-10^8). ``claims``: which of 1-8 (default: 1-5 when quick, all when full).
+    ``predictions``: override what a claim predicts, e.g. ``{"claim5": "linf"}`` (a wrong
+    prediction must then FAIL); keys ``"claimN"``, ``N`` or ``"claimN:<run label>"``; values one of
+    ``"l2"``, ``"linf"``, ``"fixed_point"``, ``"not-linf"``, None (no prediction) or a callable
+    ``(label, config) -> kind``. Runs are cached in ``out_dir/runs`` by config hash, so a rerun
+    only computes what is missing (``resume=False`` recomputes). ``theory``: also report
+    ``ib.predicted_direction`` for every run. ``illustration``: also draw ``illustration_2d.png``
+    (a d = 2 data set with the limit boundaries of GD, Det-Adam, Inc-Adam and Signum).
+    """
+    t0 = time.perf_counter()
+    if claims is None:
+        claims = (1, 2, 3, 4, 5) if quick else CLAIMS
+    numbers = sorted({int(c) for c in claims})
+    bad = [c for c in numbers if c not in CLAIMS]
+    if bad or not numbers:
+        raise ValueError(f"claims: must be numbers among 1-8, got {list(claims)}")
+    if predictions is not None:
+        for key in predictions:
+            num = str(key).split(":")[0].replace("claim", "")
+            if not num.isdigit() or int(num) not in CLAIMS:
+                raise ValueError(f"predictions: key {key!r} must look like 'claim5', 5 or 'claim4:<run label>'")
+            value = predictions[key]
+            if not callable(value) and value is not None and value not in PREDICTION_KINDS:
+                raise ValueError(f"predictions[{key!r}]: unknown prediction {value!r}; use one of {', '.join(PREDICTION_KINDS)} or None")
+    defs = claim_definitions(quick)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = DataCache(out / "references")
+    store = Store(out / "runs")
+    cells: dict[tuple[int, int], Cell] = {}
+    for num in numbers:
+        for k, spec in enumerate(defs[num].runs):
+            cfg = normalize_config(spec.config)
+            cells[(num, k)] = Cell(config_key(cfg, None), cfg, {"claim": num, "label": spec.label})
+    if illustration:
+        for k, spec in enumerate(illustration_runs(quick)):
+            cfg = normalize_config(spec.config)
+            cells[(0, k)] = Cell(config_key(cfg, None), cfg, {"claim": 0, "label": spec.label})
+    results = execute(list(cells.values()), cache, store, threads=threads, executor=executor, progress=progress, desc="reproduce", resume=resume)
+    theory_cache: dict[str, dict[str, Any]] = {}
+    claim_results: list[ClaimResult] = []
+    for num in numbers:
+        cdef = defs[num]
+        rows: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for k, spec in enumerate(cdef.runs):
+            cell = cells[(num, k)]
+            traj, record = results[cell.key]
+            X, y, sha = cache.data(cell.config["data"])
+            refs = cache.references(cell.config["data"])
+            for note in refs.notes:
+                text = f"{DATA_LABEL.get(cell.config['data'].get('name'), 'data')}: {note}"
+                if text not in notes:
+                    notes.append(text)
+            m = record["metrics"]
+            kind, thr, overridden = _prediction_for(predictions, num, spec)
+            row: dict[str, Any] = {
+                "label": spec.label,
+                "group": spec.group,
+                "x": spec.x,
+                "key": cell.key,
+                "config": cell.config,
+                "metrics": m,
+                "prediction": kind,
+                "threshold": thr,
+                "overridden": overridden,
+                "linf_unique": refs.linf_unique,
+            }
+            if kind is not None:
+                ok, crit, _ = evaluate(kind, thr, m, refs)
+                row.update(result="PASS" if ok else "FAIL", criterion=crit)
+            if theory:
+                tkey = json.dumps([sha, cell.config["optimizer"], cell.config["batch_size"], cell.config["order"]], sort_keys=True)
+                if tkey not in theory_cache:
+                    theory_cache[tkey] = theory_record(X, y, cell.config)
+                row["theory"] = theory_cache[tkey]["kind"]
+                row["theory_reason"] = theory_cache[tkey]["reason"]
+                row["theory_confidence"] = theory_cache[tkey].get("confidence", "")
+            rows.append(row)
+        judged = [r for r in rows if "result" in r]
+        status = "REPORT"
+        if judged:
+            status = "PASS" if all(r["result"] == "PASS" for r in judged) else "FAIL"
+        check_text = ""
+        if cdef.check is not None:
+            ok, check_text = cdef.check(rows)
+            check_text = f"{check_text} — **{'PASS' if ok else 'FAIL' if ok is False else 'n/a'}**"
+            if ok is False:
+                status = "FAIL"
+            elif ok and status == "REPORT":
+                status = "PASS"
+        if any(r["overridden"] for r in rows):
+            notes.append("Predictions overridden by the caller (predictions=...): PASS/FAIL is judged against the override.")
+        result = ClaimResult(num, cdef.title, cdef.statement, cdef.setting, status, rows, check_text, None, notes)
+        fig_name = f"claim{num}.png"
+        trajs = {r["label"]: results[r["key"]][0] for r in rows}
+        plots.claim_figure(result, trajs, path=out / fig_name, kind=cdef.plot, x_label=cdef.x_label)
+        result.figure = fig_name
+        claim_results.append(result)
+    extra: dict[str, Any] = {}
+    if illustration:
+        X2, y2, _ = cache.data(DATA_2D)
+        refs2 = cache.references(DATA_2D)
+        specs = illustration_runs(quick)
+        finals = {spec.label: results[cells[(0, k)].key][0].w[-1] for k, spec in enumerate(specs)}
+        nearest = {spec.label: results[cells[(0, k)].key][1]["metrics"]["nearest"] for k, spec in enumerate(specs)}
+        plots.decision_boundaries(
+            X2, y2, finals, references=refs2, path=out / "illustration_2d.png",
+            title=f"d = 2 example: limit directions after {specs[0].config['steps']:.0e} steps",
+        )
+        extra = {"figure": "illustration_2d.png", "data": DATA_2D, "nearest": nearest}
+    summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra)
+    atomic_write_text(out / "summary.json", json.dumps(summary.to_json(), indent=1))
+    atomic_write_text(out / "summary.md", summary.to_markdown())
+    return summary

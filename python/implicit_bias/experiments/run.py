@@ -1,0 +1,100 @@
+"""One configuration end to end: run it, compare it with the references, save it."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import optimizers as _opt
+from .. import plots
+from .._version import __version__
+from ..engine import Run, Trajectory
+from ..references import predicted_direction
+from .compare import References, attach, compute_references, final_metrics
+from .config import data_hash, normalize_config, resolve_batch, run_kwargs
+from .data import load_data
+from .store import atomic_write_text
+
+def run_config(
+    config: Mapping[str, Any],
+    *,
+    data: tuple[np.ndarray, np.ndarray] | None = None,
+    references: bool | References = True,
+    progress: bool = False,
+) -> tuple[Trajectory, dict[str, Any]]:
+    """Run one configuration and return ``(trajectory, record)``.
+
+    ``data``: arrays ``(X, y)`` to use instead of ``config["data"]`` (then ``data`` may be omitted
+    from the config). ``references``: True computes the l2 / l-inf / fixed-point references and
+    stores cosines and margin ratios in the trajectory; False skips them; or pass
+    :class:`References`. The record holds the normalized config, package version, seed, data
+    hash, final metrics, reference notes and the theory's predicted direction.
+    """
+    if data is not None:
+        X, y = data
+        cfg = normalize_config({**config, "data": {"name": "<arrays>"}}, allow_arrays=True)
+    else:
+        cfg = normalize_config(config)
+        X, y = load_data(cfg["data"])
+    kwargs = run_kwargs(cfg, X.shape[0])
+    opt = kwargs.pop("optimizer")
+    run = Run(X, y, opt, dtype=np.dtype(cfg["dtype"]), **kwargs)
+    try:
+        run.advance(cfg["steps"], checkpoints=cfg["checkpoints"], progress=progress)
+    except KeyboardInterrupt as exc:
+        exc.run = run  # type: ignore[attr-defined]
+        raise
+    traj = run.trajectory()
+    record: dict[str, Any] = {
+        "config": cfg,
+        "version": __version__,
+        "seed": cfg["seed"],
+        "data_sha256": data_hash(X, y),
+        "n": int(X.shape[0]),
+        "d": int(X.shape[1]),
+    }
+    refs = references if isinstance(references, References) else (compute_references(X, y) if references else None)
+    if refs is not None:
+        attach(traj, X, y, refs)
+        record["metrics"] = final_metrics(traj, X, y, refs)
+        record["references"] = refs.to_json()
+        record["prediction"] = theory_record(X, y, cfg)
+    traj.config = {**traj.config, "experiment": cfg}
+    return traj, record
+
+
+def theory_record(X: np.ndarray, y: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``ib.predicted_direction`` for a configuration, as JSON (errors reported, not raised)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            args = (np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), _opt.from_description(dict(cfg["optimizer"])))
+            kwargs = {"batch_size": resolve_batch(cfg, X.shape[0]), "order": cfg["order"]}
+            # only the classification is needed: the references are computed here anyway
+            pred = predicted_direction(*args, **kwargs, compute=False)
+    except Exception as exc:  # the theory module is a cross-check; never let it stop an experiment
+        return {"kind": "error", "reason": f"{type(exc).__name__}: {exc}"}
+    return {
+        "kind": str(getattr(pred, "kind", "none")),
+        "reason": str(getattr(pred, "reason", "")),
+        "confidence": str(getattr(pred, "confidence", "")),
+    }
+
+
+def save_run(traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None) -> dict[str, Path]:
+    """Write ``<name>.npz`` (trajectory), ``<name>.json`` (record) and ``<name>.png`` to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"npz": out / f"{name}.npz", "json": out / f"{name}.json", "png": out / f"{name}.png"}
+    traj.save(paths["npz"])
+    atomic_write_text(paths["json"], json.dumps(record, indent=1))
+    plots.run_figure(traj, record, X=X, y=y, path=paths["png"])
+    return paths
+
+

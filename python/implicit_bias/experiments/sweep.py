@@ -1,0 +1,230 @@
+"""Sweeps: a grid of one or two parameters times seeds -> cells, a table and a phase diagram."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import inspect
+import io
+import itertools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import datasets
+from .. import plots
+from .._format import value_label
+from .._version import __version__
+from ..engine import Trajectory
+from .config import DATASET_ALIASES, config_key, data_hash, jsonable, normalize_config, set_param
+from .execute import execute
+from .store import Cell, DataCache, Store, atomic_write_text
+
+@dataclass
+class SweepResult:
+    """What :func:`sweep` wrote: one row per cell (grid values, seed, key and final metrics)."""
+
+    out_dir: Path
+    grid: dict[str, list[Any]]
+    seeds: list[int]
+    rows: list[dict[str, Any]]
+    table_csv: Path
+    table_json: Path
+    figure: Path | None
+    ran: int
+    skipped: int
+    complete: bool = True
+
+    def trajectory(self, key: str) -> Trajectory:
+        return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
+
+    def aggregate(self, metric: str) -> np.ndarray:
+        """Mean of ``metric`` over seeds on the grid, shape (len(axis 0), len(axis 1)) (1-D grids: (k, 1))."""
+        keys = list(self.grid)
+        a0 = [value_label(v) for v in self.grid[keys[0]]]
+        a1 = [value_label(v) for v in self.grid[keys[1]]] if len(keys) > 1 else [""]
+        acc = np.full((len(a0), len(a1)), np.nan)
+        for i, u in enumerate(a0):
+            for j, v in enumerate(a1):
+                vals = [r[metric] for r in self.rows if value_label(r[keys[0]]) == u and (len(keys) < 2 or value_label(r[keys[1]]) == v) and r.get(metric) is not None]
+                if vals:
+                    acc[i, j] = float(np.mean(vals))
+        return acc
+
+
+TABLE_METRICS = (
+    "cos_l2",
+    "cos_linf",
+    "cos_fixed_point",
+    "ratio_l2",
+    "ratio_linf",
+    "ratio_fixed_point",
+    "dist_l2",
+    "dist_linf",
+    "dist_fixed_point",
+    "nearest",
+    "norm",
+    "log_loss",
+)
+
+
+def sweep(
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    seeds: Sequence[int] = (0,),
+    seed_data: bool = True,
+    out_dir: str | os.PathLike[str] = "results/sweep",
+    data: tuple[np.ndarray, np.ndarray] | None = None,
+    executor: cf.Executor | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    resume: bool = True,
+    plot: bool = True,
+    callback: Callable[[Cell, Trajectory, dict[str, Any]], None] | None = None,
+) -> SweepResult:
+    """Run ``base`` over a grid of one or two parameters times ``seeds``; write table and heatmap.
+
+    ``grid`` maps parameter names (see :func:`set_param`: ``batch_size``, ``beta2``, ``eta0``,
+    ``order``, ``n``, ``optimizer.beta1``, ...) to value lists; ``batch_size`` may use ``"n"``.
+    Each seed sets the run's ``seed`` and, with ``seed_data`` and a generated data set that takes
+    a ``seed``, the data seed too. ``data=(X, y)`` uses arrays instead of ``base["data"]``.
+
+    Writes to ``out_dir``: ``cells/<key>.npz|json`` (one per cell, keyed by a hash of its config and
+    data; a rerun skips cells already there), ``references/``, ``table.csv`` and ``table.json``
+    (one row per cell, plus the seed-averaged grid), and ``phase_diagram.png`` (distance of the
+    limit direction from w*, l2 and l-inf). ``executor``: any ``concurrent.futures.Executor``
+    (e.g. ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
+    ``threads`` threads. Ctrl-C stops cleanly: finished cells stay on disk, the table is written for
+    them, and KeyboardInterrupt is re-raised.
+    """
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError("grid: must map one or two parameter names to lists of values")
+    if len(grid) > 2:
+        raise ValueError(f"grid: at most two parameters (a phase diagram), got {len(grid)}: {', '.join(grid)}")
+    grid = {str(k): list(v) if not isinstance(v, (str, bytes)) and isinstance(v, Iterable) else [v] for k, v in grid.items()}
+    for k, v in grid.items():
+        if not v:
+            raise ValueError(f"grid.{k}: empty list of values")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: need at least one seed")
+    out = Path(out_dir)
+    base = dict(base)
+    data_sha = None
+    if data is not None:
+        X0, y0 = data
+        data_sha = data_hash(np.asarray(X0), np.asarray(y0))
+        base["data"] = {"name": "<arrays>", "sha256": data_sha}
+    cells: list[Cell] = []
+    rows_meta: list[dict[str, Any]] = []
+    
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        for s in seeds:
+            raw = dict(base)
+            for k, v in zip(keys, values):
+                raw = set_param(raw, k, v)
+            raw["seed"] = s
+            if seed_data and isinstance(raw.get("data"), Mapping) and "name" in raw["data"] and raw["data"]["name"] != "<arrays>":
+                name = DATASET_ALIASES.get(str(raw["data"]["name"]).lower())
+                if name is not None:
+                    if "seed" in inspect.signature(getattr(datasets, name)).parameters:
+                        raw = set_param(raw, "data.seed", s)
+            try:
+                cfg = normalize_config(raw, allow_arrays=data is not None)
+            except ValueError as exc:
+                where = ", ".join(f"{k}={value_label(v)}" for k, v in zip(keys, values))
+                raise ValueError(f"{exc} (in the grid cell {where})") from exc
+            meta = {**{k: v for k, v in zip(keys, values)}, "seed": s}
+            cells.append(Cell(config_key(cfg, data_sha), cfg, meta))
+            rows_meta.append(meta)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "sweep.json", json.dumps({"base": jsonable(base), "grid": jsonable(grid), "seeds": seeds, "version": __version__}, indent=1))
+    cache = DataCache(out / "references", arrays=data)
+    store = Store(out / "cells")
+    skipped = sum(1 for c in cells if resume and store.done(c.key))
+    interrupted = False
+    try:
+        results = execute(cells, cache, store, executor=executor, threads=threads, progress=progress, desc="sweep", callback=callback, resume=resume)
+    except KeyboardInterrupt:
+        interrupted = True
+        results = {c.key: store.load(c.key) for c in cells if store.done(c.key)}
+    rows = []
+    for cell in cells:
+        if cell.key not in results:
+            continue
+        _, record = results[cell.key]
+        row = {**{k: cell.meta[k] for k in keys}, "seed": cell.meta["seed"], "key": cell.key, "steps": record["metrics"]["steps"]}
+        row.update({m: record["metrics"].get(m) for m in TABLE_METRICS})
+        rows.append(row)
+    res = SweepResult(out, grid, seeds, rows, out / "table.csv", out / "table.json", None, len(results) - skipped, skipped, not interrupted)
+    write_table(res, keys)
+    if plot and rows:
+        res.figure = out / "phase_diagram.png"
+        plots.phase_diagram(res, path=res.figure, title=sweep_title(base, seeds, keys))
+    if interrupted:
+        print(
+            f"\nInterrupted: {len(results)} of {len(cells)} cells are finished and saved in {out}; "
+            "rerun the same sweep to continue (finished cells are skipped).",
+            file=sys.stderr,
+        )
+        raise KeyboardInterrupt
+    return res
+
+
+def sweep_title(base: Mapping[str, Any], seeds: Sequence[int], swept: Sequence[str] = ()) -> str:
+    try:
+        cfg = normalize_config(base, require_steps=False, allow_arrays=True)
+        opt = cfg["optimizer"]
+        swept_names = {k.split(".")[-1] for k in swept}
+        name = opt["name"] + "(" + ", ".join(f"{k}={'·' if k in swept_names else value_label(v)}" for k, v in opt.items() if k != "name") + ")"
+        data = cfg["data"]
+        dname = data.get("name", Path(data.get("path", "")).name)
+        steps = f", t = {base['steps']:.0e}" if "steps" in base else ""
+        return f"{name} on {dname}{steps}, mean over {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
+    except ValueError:
+        return ""
+
+
+
+
+
+def write_table(res: SweepResult, keys: list[str]) -> None:
+    cols = [*keys, "seed", "key", "steps", *TABLE_METRICS]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    for r in res.rows:
+        w.writerow({c: value_label(r[c]) if c in keys and isinstance(r[c], Mapping) else r[c] for c in cols})
+    atomic_write_text(res.table_csv, buf.getvalue())
+    agg = []
+    k0 = keys[0]
+    axis1 = res.grid[keys[1]] if len(keys) > 1 else [None]
+    for u in res.grid[k0]:
+        for v in axis1:
+            sel = [r for r in res.rows if r[k0] == u and (len(keys) < 2 or r[keys[1]] == v)]
+            if not sel:
+                continue
+            entry: dict[str, Any] = {k0: u, **({keys[1]: v} if len(keys) > 1 else {}), "seeds": len(sel)}
+            # the cells' own (tie-aware) nearest references; seeds that disagree are all listed
+            labels = sorted({r["nearest"] for r in sel if r.get("nearest")})
+            entry["nearest"] = " | ".join(labels) if labels else None
+            for m in ("cos_l2", "cos_linf", "cos_fixed_point", "ratio_l2", "ratio_linf", "ratio_fixed_point", "dist_l2", "dist_linf", "dist_fixed_point"):
+                vals = [r[m] for r in sel if r.get(m) is not None]
+                if vals:
+                    entry[f"{m}_mean"] = float(np.mean(vals))
+                    entry[f"{m}_std"] = float(np.std(vals))
+            agg.append(entry)
+    atomic_write_text(
+        res.table_json,
+        json.dumps({"grid": jsonable(res.grid), "seeds": res.seeds, "complete": res.complete, "cells": jsonable(res.rows), "aggregate": jsonable(agg)}, indent=1),
+    )
+
+

@@ -1,0 +1,70 @@
+"""What every figure shares: one colour and label per reference, series extraction, saving."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import matplotlib
+
+if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline", "pdf", "svg", "cairo"):
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["REFERENCE_STYLE", "DIST_LABEL", "FLOOR", "ITERATE_COLORS", "finish", "f64", "series", "palette", "new_axes"]
+
+#: Colour and label of each reference, shared by every figure.
+REFERENCE_STYLE = {
+    "l2": {"color": "#1f77b4", "label": r"$\ell_2$ max margin"},
+    "linf": {"color": "#d62728", "label": r"$\ell_\infty$ max margin"},
+    "fixed_point": {"color": "#2ca02c", "label": r"fixed point $w^*$"},
+}
+DIST_LABEL = {
+    "l2": r"$1-\cos(w_t, w_{\ell_2})$",
+    "fixed_point": r"$1-\cos(w_t, w^*)$",
+    "linf": r"$1-\cos(w_t, w_{\ell_\infty})$",
+    "linf_ratio": r"$1-\gamma_\infty(w_t)/\gamma_\infty^*$",
+    "l2_ratio": r"$1-\gamma_2(w_t)/\gamma_2^*$",
+}
+FLOOR = 1e-17
+#: Colours of iterates in 2-D pictures (distinct from the reference colours).
+ITERATE_COLORS = ["black", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]  # distances below this are drawn at the floor (log axes cannot show 0)
+
+
+def finish(fig: Any, path: str | os.PathLike[str] | None, dpi: int = 150, laid_out: bool = False) -> Any:
+    """Save (if ``path``) and close. ``laid_out``: the figure already ran a layout engine, so the
+    (costly, second) tight bounding-box pass is skipped."""
+    if path is not None:
+        fig.savefig(path, dpi=dpi, bbox_inches=None if laid_out else "tight")
+        plt.close(fig)
+    return fig
+
+
+def f64(a: Any) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64)
+
+
+def series(traj: Any, what: str) -> np.ndarray | None:
+    """Distance series of a trajectory: ``l2``, ``fixed_point``, ``linf`` (1 - cos) or
+    ``linf_ratio`` / ``l2_ratio`` (1 - margin ratio); None if the trajectory lacks it."""
+    if what.endswith("_ratio"):
+        r = traj.margin_ratio.get(what[: -len("_ratio")])
+        return None if r is None else 1.0 - f64(r)
+    c = traj.cosine.get(what)
+    return None if c is None else 1.0 - f64(c)
+
+
+def palette(k: int) -> list[Any]:
+    cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(k)]
+
+
+
+
+def new_axes(ax: Any, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Any, Any]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+        return fig, ax
+    return ax.figure, ax
+
