@@ -21,10 +21,13 @@ N = len(Y)
         (ib.GD(), 3, "replacement", "l2"),
         (ib.Adam(), None, "cyclic", "linf"),
         (ib.Adam(bias_correction=True), N, "reshuffle", "linf"),
-        (ib.Adam(), N, "replacement", "none"),  # b = n drawn with replacement is not full batch
+        (ib.Adam(), N, "replacement", "fixed_point"),  # b = n with replacement: the rho fixed point, not l-inf
         (ib.Adam(beta2=0.99), 1, "cyclic", "fixed_point"),
-        (ib.Adam(), 1, "reshuffle", "none"),
-        (ib.Adam(), 5, "cyclic", "none"),
+        (ib.Adam(), 1, "reshuffle", "fixed_point"),
+        (ib.Adam(), 1, "replacement", "fixed_point"),
+        (ib.Adam(), 5, "cyclic", "fixed_point"),  # the batch fixed point (our extension)
+        (ib.Adam(), 3, "reshuffle", "fixed_point"),
+        (ib.Adam(beta1=0.9, beta2=0.5), 1, "cyclic", "none"),  # beta1 > beta2: no prediction
         (ib.Adam(eps=1e-8), 1, "cyclic", "none"),
         (ib.Adam(eps=1e-8), None, "cyclic", "none"),
         (ib.RMSProp(), 1, "cyclic", "fixed_point"),
@@ -113,3 +116,44 @@ def test_bad_arguments_name_the_argument(kwargs: dict, exc: type, name: str) -> 
 def test_non_separable_data_raise() -> None:
     with pytest.raises(NotSeparableError):
         ib.predicted_direction(np.array([[1.0], [-1.0]]), np.array([1.0, 1.0]), ib.GD(), compute=False)
+
+
+def test_constant_learning_rate_gives_no_prediction_for_adaptive_methods() -> None:
+    for opt in (ib.Adam(), ib.AdamProxy(), ib.SignGD(), ib.Signum(beta=0.99)):
+        pred = ib.predicted_direction(X, Y, opt, 1, lr=0.1, compute=False)
+        assert pred.kind == "none" and "constant learning rate" in pred.reason
+        decaying = ib.predicted_direction(X, Y, opt, N, lr=ib.schedules.polynomial(0.1, 0.5), compute=False)
+        assert decaying.kind != "none"
+    # GD's l2 bias holds with a constant (small) rate
+    assert ib.predicted_direction(X, Y, ib.GD(), 1, lr=0.1, compute=False).kind == "l2"
+    # no schedule given: the decaying regime is assumed, and said
+    assert any("decaying" in note for note in ib.predicted_direction(X, Y, ib.Adam(), 1, compute=False).notes)
+
+
+def test_beta1_above_beta2_says_why() -> None:
+    pred = ib.predicted_direction(X, Y, ib.Adam(beta1=0.9, beta2=0.5), 2, compute=False)
+    assert pred.kind == "none" and "beta1 = 0.9 > beta2 = 0.5" in pred.reason
+
+
+def test_a_subclass_of_adam_follows_adams_rule() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class MyAdam(ib.Adam):
+        pass
+
+    assert ib.predicted_direction(X, Y, MyAdam(), 1, compute=False).kind == "fixed_point"
+
+
+def test_finite_beta2_selects_the_epoch_map_for_cyclic_order_only() -> None:
+    assert ib.predicted_direction(X, Y, ib.Adam(beta2=0.95), 1, finite_beta2=True, compute=False).kind == "epoch_map"
+    shuffled = ib.predicted_direction(X, Y, ib.Adam(beta2=0.95), 1, order="reshuffle", finite_beta2=True, compute=False)
+    assert shuffled.kind == "fixed_point" and any("cyclic order only" in note for note in shuffled.notes)
+
+
+def test_batch_prediction_is_the_batch_fixed_point() -> None:
+    pred = ib.predicted_direction(X, Y, ib.Adam(beta2=0.999), batch_size=5, order="replacement")
+    assert pred.kind == "fixed_point" and pred.confidence == "asymptotic"
+    direct = ib.fixed_point(X, Y, batch_size=5, order="replacement")
+    assert ib.cosine(pred.w, direct.w) > 1 - 1e-14
+    assert 1 - ib.cosine(pred.w, ib.fixed_point(X, Y).w) > 1e-4  # a different direction from b = 1

@@ -16,6 +16,7 @@ from .. import plots
 from .._version import __version__
 from ..engine import Run, Trajectory
 from ..references import predicted_direction
+from ..schedules import from_dict
 from .compare import References, attach, compute_references, final_metrics
 from .config import data_hash, normalize_config, resolve_batch, run_kwargs
 from .data import load_data
@@ -75,7 +76,7 @@ def theory_record(X: np.ndarray, y: np.ndarray, cfg: Mapping[str, Any]) -> dict[
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             args = (np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), _opt.from_description(dict(cfg["optimizer"])))
-            kwargs = {"batch_size": resolve_batch(cfg, X.shape[0]), "order": cfg["order"]}
+            kwargs = {"batch_size": resolve_batch(cfg, X.shape[0]), "order": cfg["order"], "lr": from_dict(cfg["lr"])}
             # only the classification is needed: the references are computed here anyway
             pred = predicted_direction(*args, **kwargs, compute=False)
     except Exception as exc:  # the theory module is a cross-check; never let it stop an experiment

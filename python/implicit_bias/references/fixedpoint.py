@@ -10,6 +10,14 @@ A fixed point ``c* = T(c*)`` predicts the limit direction of AdamProxy and of pe
 Adam as beta2 -> 1: ``w* ~ P(c*)^-1 sum_i lambda_i(c*) z_i``. :func:`fixed_point` finds it by the
 damped iteration ``c <- (1 - damping) c + damping T(c)`` from ``c = 1/n``.
 
+``batch_size`` / ``order`` select the **batch fixed point** (our extension, not the original
+study's; :mod:`.preconditioner` has the formulas): mini-batch cyclic Adam and reshuffled / with-
+replacement Adam as beta2 -> 1. b = 1 is the plain fixed point for every order; b = n with cyclic
+or reshuffle order is sign descent, whose limit is the l-inf max-margin direction (returned as
+such, ``limit="linf"``). Rows that appear several times share their weight as the optimizers do.
+Several fixed points can exist: with ``starts > 1`` the iteration also runs from random points of
+the simplex, and every distinct fixed point found is reported (``alternatives``, ``unique``).
+
 Inner solvers for ``lambda(c)``:
 
 * ``"dual"`` (default): the dual QP ``max_{lambda >= 0} sum(lambda) - 1/2 lambda^T Z P^-1 Z^T lambda``
@@ -36,12 +44,13 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
+from .._validation import ORDERS, as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
 from ..errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
 from ..metrics import Norm
 from ..separability import check_separable
-from .maxmargin import solve_cvxpy
+from .maxmargin import max_margin, solve_cvxpy
 from .polish import kkt_mahalanobis
+from .preconditioner import BatchStructure, duplicate_groups
 from .qp import solve_dual_qp
 
 __all__ = ["FixedPointResult", "fixed_point", "fixed_point_map", "adam_preconditioner"]
@@ -72,8 +81,14 @@ class FixedPointResult:
         kkt_residual: relative KKT residual of the last inner QP (see ``MaxMarginResult``).
         norm: ``p`` (a diagonal Mahalanobis norm), so that ``margin_ratio`` / ``ib.train``
             references can compare margins in ``||.||_{P(c*)}``; None when degenerate or when
-            all-zero coordinates were excluded (P(c*) is then only a seminorm).
+            all-zero coordinates were excluded (P(c*) is then only a seminorm); "linf" when
+            ``limit == "linf"``.
         gamma: normalized margin of w in that norm; None when degenerate.
+        batch_size, order: the batch structure the fixed point is for (b = 1: the original one).
+        limit: "fixed_point", or "linf" when the batch structure is sign descent (b = n).
+        alternatives: (k, d) unit directions of the OTHER fixed points found from random starts
+            (k = 0 when none); ``unique`` is True when all starts agreed, None with one start.
+        starts: number of starting points tried.
     """
 
     w: np.ndarray
@@ -92,8 +107,14 @@ class FixedPointResult:
     tol: float
     timings: dict[str, float] = field(default_factory=dict)
     kkt_residual: float = float("nan")
-    norm: np.ndarray | None = None
+    norm: np.ndarray | str | None = None
     gamma: float | None = None
+    batch_size: int = 1
+    order: str = "cyclic"
+    limit: str = "fixed_point"
+    alternatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    unique: bool | None = None
+    starts: int = 1
 
     @property
     def ok(self) -> bool:
@@ -104,46 +125,93 @@ class FixedPointResult:
         last = self.residuals[-1] if self.residuals.size else float("nan")
         return (
             f"FixedPointResult(converged={self.converged}, degenerate={self.degenerate}, "
+            f"batch_size={self.batch_size}, order={self.order!r}, limit={self.limit!r}, unique={self.unique}, "
             f"on_vertex={self.on_vertex}, iterations={self.iterations}, residual={last:.1e}, "
             f"support={self.support.size}, solver={self.solver!r}, message={self.message!r})"
         )
 
 
-def adam_preconditioner(X: ArrayLike, y: ArrayLike, c: ArrayLike) -> np.ndarray:
-    """Diagonal ``p(c)_j = sqrt(sum_i c_i z_ij^2)`` of P(c), shape (d,)."""
+def adam_preconditioner(X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic") -> np.ndarray:
+    """Diagonal of P(c), shape (d,): ``sqrt(sum_i c_i z_ij^2)`` for b = 1, else the batch form."""
     Z = _z(X, y)
     weights = _simplex("c", c, Z.shape[0])
-    return np.sqrt(weights @ (Z * Z))
+    return BatchStructure(Z.shape[0], _batch(batch_size, Z.shape[0]), order).p(Z, weights)
 
 
-def fixed_point_map(X: ArrayLike, y: ArrayLike, c: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def fixed_point_map(
+    X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic"
+) -> tuple[np.ndarray, np.ndarray]:
     """One evaluation ``(T(c), lambda(c))``, both (n,), with the exact dual solver.
 
-    All-zero coordinates are left out, as in :func:`fixed_point`. Raises DegenerateProblemError
-    when P(c) is singular on the others (some p_j = 0).
+    All-zero coordinates are left out, as in :func:`fixed_point`; identical rows share their
+    weight. Raises DegenerateProblemError when P(c) is singular on the others (some p_j = 0).
     """
     Z_full = _z(X, y)
-    weights = _simplex("c", c, Z_full.shape[0])
-    check_separable(Z_full, np.ones(Z_full.shape[0]))
-    used = np.any(Z_full != 0, axis=0)
-    Z = Z_full[:, used]
-    p = np.sqrt(weights @ (Z * Z))
+    n = Z_full.shape[0]
+    weights = _simplex("c", c, n)
+    structure = BatchStructure(n, _batch(batch_size, n), order)
+    check_separable(Z_full, np.ones(n))
+    Z = Z_full[:, np.any(Z_full != 0, axis=0)]
+    p = structure.p(Z, weights)
     if np.any(p == 0):
-        zero = np.flatnonzero(used)[p == 0][:5].tolist()
-        raise DegenerateProblemError(f"c: P(c) is singular at coordinates {zero}")
-    lam = solve_dual_qp(Z / np.sqrt(p)).lambdas
+        raise DegenerateProblemError(f"c: P(c) is singular at {int(np.sum(p == 0))} coordinates")
+    lam = structure.resplit(solve_dual_qp(Z / np.sqrt(p)).lambdas, duplicate_groups(Z))
     return lam**2 / np.sum(lam**2), lam
+
+
+@dataclass
+class _Iteration:
+    """State of one damped iteration from one start."""
+
+    c: np.ndarray
+    c_eval: np.ndarray | None = None
+    lam: np.ndarray | None = None
+    p: np.ndarray | None = None
+    p_next: np.ndarray | None = None
+    residuals: list[float] = field(default_factory=list)
+    converged: bool = False
+    singular: bool = False
+    inner_time: float = 0.0
+
+
+def _iterate(Z, structure, groups, c, inner, damping, tol, max_iter, singular_tol) -> _Iteration:
+    it = _Iteration(c)
+    for _ in range(max_iter):
+        it.p_next = structure.p(Z, it.c)
+        if it.p_next.min() <= singular_tol * it.p_next.max():
+            it.singular = True
+            break
+        t0 = time.perf_counter()
+        lam = structure.resplit(inner(it.p_next), groups)
+        it.inner_time += time.perf_counter() - t0
+        it.lam, it.p, it.c_eval = lam, it.p_next, it.c
+        image = lam**2 / np.sum(lam**2)
+        it.residuals.append(float(np.sum(np.abs(image - it.c))))
+        if it.residuals[-1] <= tol:
+            it.converged = True
+            break
+        it.c = (1.0 - damping) * it.c + damping * image
+    return it
+
+
+def _direction(Z: np.ndarray, it: _Iteration) -> np.ndarray:
+    w = (Z.T @ it.lam) / it.p
+    return w / np.linalg.norm(w)
 
 
 def fixed_point(
     X: ArrayLike,
     y: ArrayLike,
     *,
+    batch_size: int = 1,
+    order: str = "cyclic",
     damping: float = 1.0,
     tol: float = 1e-12,
     max_iter: int = 1000,
     solver: str = "dual",
     c0: ArrayLike | None = None,
+    starts: int | None = None,
+    seed: int = 0,
     on_degenerate: str = "warn",
     vertex_tol: float = 1e-8,
     singular_tol: float = 1e-10,
@@ -153,13 +221,19 @@ def fixed_point(
 
     Args:
         X: (n, d) data; y: (n,) labels in {-1, +1}. Must be separable. Computed in float64.
+        batch_size: b in [1, n] of the optimizer whose limit is predicted (1: the original fixed
+            point; see the module docstring for b > 1, our extension).
+        order: "cyclic", "reshuffle" or "replacement" (the same for every order when b = 1).
         damping: step ``c <- (1 - damping) c + damping T(c)``, in (0, 1]. The undamped iteration
             (1.0) converges linearly on the data sets tried (ratio ~0.1); lower it if the residual
             oscillates.
         tol: stop when ``||T(c) - c||_1 <= tol`` (l1 norm on the simplex).
-        max_iter: cap on evaluations of T.
+        max_iter: cap on evaluations of T (per start).
         solver: inner solver, "dual" (exact active set, warm-started) or "cvxpy" (cross-check).
-        c0: starting weights (n,) on the simplex; default uniform 1/n.
+        c0: starting weights (n,) on the simplex; default uniform 1/n (the reported fixed point).
+        starts: how many starting points to try (the first is c0 / uniform, the others drawn
+            uniformly on the simplex with ``seed``) to find other fixed points; default 4 when
+            n * d <= 5000, else 1 (``starts=1`` costs what the single iteration costs).
         on_degenerate: "warn" (flag the result and warn) or "raise" (DegenerateProblemError).
         vertex_tol: weights c_i <= vertex_tol count as 0 when judging the limit (vertex, singular P).
         singular_tol: P is singular when ``min_j p_j <= singular_tol * max_j p_j``.
@@ -180,45 +254,33 @@ def fixed_point(
     check_choice("on_degenerate", on_degenerate, ("warn", "raise"))
     vertex_tol = check_real("vertex_tol", vertex_tol, 0.0, 1.0, low_open=True, high_open=True)
     singular_tol = check_real("singular_tol", singular_tol, 0.0, 1.0, low_open=True, high_open=True)
+    seed = check_int("seed", seed, 0)
     Z_full = _z(X, y)
     n, d = Z_full.shape
+    structure = BatchStructure(n, _batch(batch_size, n), check_choice("order", order, ORDERS))
+    starts = (4 if n * d <= 5000 else 1) if starts is None else check_int("starts", starts, 1)
     c = np.full(n, 1.0 / n) if c0 is None else _simplex("c0", c0, n)
     check_separable(Z_full, np.ones(n))
+    if structure.sign_descent:
+        return _sign_descent_limit(Z_full, structure, started)
 
     used = np.any(Z_full != 0, axis=0)  # all-zero coordinates never enter P or the margins
     Z = Z_full[:, used]
-    Z2 = Z * Z
-    inner = _cvxpy_inner(Z, cvxpy_solver) if solver == "cvxpy" else _dual_inner(Z)
+    groups = duplicate_groups(Z)
     solver_name = f"cvxpy:{cvxpy_solver}" if solver == "cvxpy" else "dual"
+    new_inner = (lambda: _cvxpy_inner(Z, cvxpy_solver)) if solver == "cvxpy" else (lambda: _dual_inner(Z))
     setup = time.perf_counter() - started
 
-    residuals: list[float] = []
-    inner_time = 0.0
-    converged = singular_mid_run = False
-    lam = p = None
-    c_eval = c  # the iterate at which lam = lambda(c_eval), p = p(c_eval) were computed
-    for _ in range(max_iter):
-        p_next = np.sqrt(c @ Z2)
-        if p_next.min() <= singular_tol * p_next.max():
-            singular_mid_run = True
-            break
-        t0 = time.perf_counter()
-        lam = inner(p_next)
-        inner_time += time.perf_counter() - t0
-        p, c_eval = p_next, c
-        image = lam**2 / np.sum(lam**2)
-        residuals.append(float(np.sum(np.abs(image - c))))
-        if residuals[-1] <= tol:
-            converged = True
-            break
-        c = (1.0 - damping) * c + damping * image
-    if lam is None or p is None:
+    it = _iterate(Z, structure, groups, c, new_inner(), damping, tol, max_iter, singular_tol)
+    if it.lam is None or it.p is None:
         if c0 is not None:
             raise DegenerateProblemError("c0: P(c0) is singular; start from weights that cover every coordinate")
         raise DegenerateProblemError(
             "X: P(1/n) is numerically singular (column scales differ by more than 1/singular_tol); "
             "rescale the columns or lower singular_tol"
         )
+    inner_time = it.inner_time
+    lam, p, c, c_eval, residuals, converged = it.lam, it.p, it.c, it.c_eval, it.residuals, it.converged
     w_hat_used = (Z.T @ lam) / p
     w_hat = np.zeros(d)
     w_hat[used] = w_hat_used
@@ -227,15 +289,32 @@ def fixed_point(
 
     # Judge the limit from the latest iterate: weights <= vertex_tol count as 0.
     kept = c > vertex_tol
-    p_judge = p_next if singular_mid_run else np.sqrt(c[kept] @ Z2[kept])
+    p_judge = it.p_next if it.singular else structure.p(Z, np.where(kept, c, 0.0))
     weak = np.flatnonzero(used)[p_judge <= singular_tol * p_judge.max()]
     degenerate = weak.size > 0
     on_vertex = int(np.count_nonzero(kept)) == 1
-    messages = []
+
+    # Other fixed points, from random starts on the simplex.
+    rng = np.random.default_rng(seed)
+    found = [_direction(Z, it)] if converged and not degenerate else []
+    for _ in range(starts - 1):
+        other = _iterate(Z, structure, groups, rng.dirichlet(np.ones(n)), new_inner(), damping, tol, max_iter, singular_tol)
+        inner_time += other.inner_time
+        if other.converged and other.lam is not None:
+            u = _direction(Z, other)
+            if all(1.0 - float(u @ v) > 1e-9 for v in found):
+                found.append(u)
+    alternatives = np.zeros((0, d))
+    if len(found) > 1:
+        alternatives = np.zeros((len(found) - 1, d))
+        alternatives[:, used] = np.asarray(found[1:])
+    unique = None if starts == 1 or not converged else len(found) == 1
+
+    messages = [f"batch structure: {structure.describe()}"] if not structure.per_sample else []
     if converged:
         messages.append(f"converged in {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} <= {tol:.1e})")
     else:
-        reason = "stopped because P(c) became singular" if singular_mid_run else "did NOT converge"
+        reason = "stopped because P(c) became singular" if it.singular else "did NOT converge"
         messages.append(f"{reason} after {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} > tol {tol:.1e})")
     if on_vertex:
         messages.append(f"c* is on a vertex of the simplex (sample {int(np.flatnonzero(kept)[0])} carries P)")
@@ -244,6 +323,13 @@ def fixed_point(
             f"DEGENERATE: P(c*) is singular (coordinates {weak[:5].tolist()} are carried only by samples whose "
             "weight goes to 0), so P_Adam(c*) and the predicted direction are not defined; w is the "
             "direction at the last well-posed iterate, not a prediction"
+        )
+    if groups:
+        messages.append(f"{sum(g.size for g in groups)} rows in {len(groups)} groups of identical rows share their weight")
+    if alternatives.shape[0]:
+        messages.append(
+            f"NOT UNIQUE: {alternatives.shape[0]} other fixed point(s) found from {starts - 1} random starts "
+            "(see .alternatives); w is the one the iteration from c = 1/n reaches"
         )
     if not used.all():
         messages.append(f"{int((~used).sum())} all-zero coordinates excluded (w_j = 0 there)")
@@ -254,9 +340,9 @@ def fixed_point(
             raise DegenerateProblemError(f"X, y: {message}")
         warnings.warn(f"fixed_point: {message}", DegenerateProblemWarning, stacklevel=2)
     elif not converged:
-        warnings.warn(
-            f"fixed_point: {message}; try damping < 1 or a larger max_iter", ConvergenceWarning, stacklevel=2
-        )
+        warnings.warn(f"fixed_point: {message}; try damping < 1 or a larger max_iter", ConvergenceWarning, stacklevel=2)
+    elif alternatives.shape[0]:
+        warnings.warn(f"fixed_point: {message}", DegenerateProblemWarning, stacklevel=2)
 
     diag = Norm("diag", p, diag=p)
     kkt = kkt_mahalanobis(Z, diag, w_hat_used, lam)
@@ -280,6 +366,47 @@ def fixed_point(
         kkt_residual=kkt,
         norm=None if degenerate or not used.all() else p_full,
         gamma=gamma,
+        batch_size=structure.batch_size,
+        order=structure.order,
+        alternatives=alternatives,
+        unique=unique,
+        starts=starts,
+    )
+
+
+def _sign_descent_limit(Z: np.ndarray, structure: BatchStructure, started: float) -> FixedPointResult:
+    """b = n, cyclic / reshuffle: P = |Z^T lambda| (sign descent); its limit is the l-inf direction."""
+    n, d = Z.shape
+    mm = max_margin(Z, np.ones(n), norm="linf")
+    lam = np.asarray(mm.duals, dtype=np.float64)
+    message = (
+        f"batch structure: {structure.describe()}: every step sees the full gradient, so P = |Z^T lambda| is "
+        "sign descent and the damped iteration has no fixed point to converge to; the answer is the l-inf "
+        "max-margin direction" + ("" if mm.unique is not False else " (NOT unique: compare l-inf margin ratios)")
+    )
+    return FixedPointResult(
+        w=np.asarray(mm.w_l2unit, dtype=np.float64),
+        c=lam**2 / np.sum(lam**2),
+        lambdas=lam,
+        p=np.abs(Z.T @ lam),
+        residuals=np.zeros(0),
+        converged=True,
+        iterations=0,
+        degenerate=False,
+        on_vertex=False,
+        support=np.flatnonzero(lam > 0),
+        message=message,
+        solver=f"max_margin(linf): {mm.solver}",
+        damping=1.0,
+        tol=0.0,
+        timings={"total": time.perf_counter() - started},
+        kkt_residual=mm.kkt_residual,
+        norm="linf",
+        gamma=float(mm.gamma),
+        batch_size=structure.batch_size,
+        order=structure.order,
+        limit="linf",
+        unique=mm.unique,
     )
 
 
@@ -293,6 +420,10 @@ def _z(X: ArrayLike, y: ArrayLike) -> np.ndarray:
     reference computed in double)."""
     X_arr, y_arr = check_data(X, y, resolve_dtype(None, X))
     return (y_arr[:, None] * X_arr).astype(np.float64)
+
+
+def _batch(batch_size: int | None, n: int) -> int:
+    return n if batch_size is None else check_int("batch_size", batch_size, 1, n)
 
 
 def _simplex(name: str, c: ArrayLike, n: int) -> np.ndarray:
