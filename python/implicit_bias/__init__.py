@@ -31,6 +31,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fixed_point": ("references", "fixed_point"),
     "FixedPointResult": ("references", "FixedPointResult"),
     "predicted_direction": ("references", "predicted_direction"),
+    "epoch_map_limit": ("engine", "epoch_map_limit"),
+    "EpochMapLimit": ("engine", "EpochMapLimit"),
     "Prediction": ("references", "Prediction"),
     "normalized_margin": ("metrics", "normalized_margin"),
     "cosine": ("metrics", "cosine"),
@@ -75,5 +77,6 @@ __all__ = [
     "train",
     "train_many",
     "openmp_enabled",
+    "__version__",
     *_LAZY,
 ]

@@ -4,6 +4,7 @@
   :class:`PreparedData` (validated data shared by runs);
 * :mod:`.trajectory` — :class:`Trajectory`, the checkpoints of one run;
 * :mod:`.ensemble` — :func:`train_many` and :func:`advance_many` (OpenMP ensembles, progress);
+* :mod:`.limits` — :func:`epoch_map_limit` (the epoch map run until its direction settles);
 * :mod:`.driver` — the one loop that advances compiled runs, in rounds when progress is shown;
 * :mod:`.persistence` — ``.npz`` files: atomic writes, checked reads, :class:`RunFileError`.
 """
@@ -11,7 +12,8 @@
 from __future__ import annotations
 
 from .ensemble import advance_many, train_many
+from .limits import EpochMapLimit, epoch_map_limit
 from .run import PreparedData, Run, log_grid, train
 from .trajectory import Trajectory
 
-__all__ = ["PreparedData", "Run", "Trajectory", "advance_many", "log_grid", "train", "train_many"]
+__all__ = ["EpochMapLimit", "epoch_map_limit", "PreparedData", "Run", "Trajectory", "advance_many", "log_grid", "train", "train_many"]

@@ -17,7 +17,10 @@ import numpy as np
 
 from ..engine import Trajectory
 from ..metrics import Norm, cosines_of_rows, margins_of_rows, unit_vector
-from ..references import fixed_point, max_margin
+from .. import optimizers as _opt
+from ..references import fixed_point, max_margin, predicted_direction
+from ..schedules import from_dict
+from .config import resolve_batch
 
 #: The l2 and l-inf norms, as the metrics kernels take them.
 L2, LINF = Norm("l2", "l2"), Norm("linf", "linf")
@@ -197,3 +200,56 @@ def attach(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> 
             traj.margin_ratio[norm] = cmp[f"ratio_{norm}"]
     return traj
 
+
+
+def predict(X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_beta2: bool = False, compute: bool = True) -> dict[str, Any]:
+    """``ib.predicted_direction`` for a normalized configuration, as JSON: ``kind``, ``reason``,
+    ``confidence``, ``notes`` and (with ``compute``) the unit direction ``w`` and, for l-inf, its
+    ``gamma_linf`` / ``unique``. Errors are reported as kind "error", never raised: the theory is a
+    cross-check and must not stop an experiment."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = predicted_direction(
+                np.asarray(X, dtype=np.float64),
+                np.asarray(y, dtype=np.float64),
+                _opt.from_description(dict(config["optimizer"])),
+                resolve_batch(config, int(np.shape(X)[0])),
+                order=config["order"],
+                lr=from_dict(config["lr"]),
+                finite_beta2=finite_beta2,
+                compute=compute,
+            )
+    except Exception as exc:  # noqa: BLE001 - reported in the record instead
+        return {"kind": "error", "reason": f"{type(exc).__name__}: {exc}", "confidence": "none", "notes": []}
+    out: dict[str, Any] = {"kind": pred.kind, "reason": pred.reason, "confidence": pred.confidence, "notes": list(pred.notes)}
+    if pred.w is not None:
+        out["w"] = np.asarray(pred.w, dtype=np.float64).tolist()
+        if pred.kind == "linf":
+            out["gamma_linf"] = float(pred.reference.gamma)
+            out["unique"] = pred.reference.unique
+    return out
+
+
+def prediction_metrics(
+    w: np.ndarray, X: np.ndarray, y: np.ndarray, prediction: Mapping[str, Any], refs: References | None = None, name: str = "predicted"
+) -> dict[str, Any]:
+    """Distance of one direction w (d,) from a :func:`predict` result: ``cos_<name>`` and
+    ``dist_<name>`` (1 - cos; for a non-unique l-inf prediction, 1 - the l-inf margin ratio), the
+    prediction's kind, and with ``refs`` its own distance ``<name>_gap_<ref>`` from each reference."""
+    out: dict[str, Any] = {f"{name}_kind": prediction.get("kind")}
+    if "w" not in prediction:
+        return out
+    w = np.asarray(w)
+    dt = w.dtype if w.dtype in (np.float64, np.longdouble) else np.dtype(np.float64)
+    predicted = np.asarray(prediction["w"], dtype=np.float64)
+    cos = float(cosines_of_rows(w.astype(dt)[None, :], predicted.astype(dt))[0])
+    out[f"cos_{name}"] = cos
+    out[f"dist_{name}"] = 1.0 - cos
+    for ref_name, ref in (refs.directions.items() if refs is not None else ()):
+        out[f"{name}_gap_{ref_name}"] = float(1.0 - cosines_of_rows(predicted[None, :], ref)[0])
+    if prediction.get("kind") == "linf" and prediction.get("unique") is False:
+        Z = np.asarray(y, dtype=dt)[:, None] * np.asarray(X, dtype=dt)
+        ratio = float(margins_of_rows(w.astype(dt)[None, :], Z, LINF)[0]) / prediction["gamma_linf"]
+        out[f"dist_{name}"] = 1.0 - ratio
+    return out

@@ -89,6 +89,14 @@ def _fmt(v: Any, kind: str = "cos") -> str:
     return f"{v:.4f}"
 
 
+def _fmt_dist(m: dict[str, Any]) -> str:
+    """Distance to the run's own prediction: the epoch-map limit when judged by it (then also the
+    beta2 -> 1 prediction's), else the beta2 -> 1 prediction."""
+    if "dist_epoch_map" in m:
+        return f"{m['dist_epoch_map']:.2e} (epoch map); {m.get('dist_predicted', float('nan')):.2e} (beta2 -> 1)"
+    return f"{m['dist_predicted']:.2e}" if "dist_predicted" in m else "—"
+
+
 def _nearest_label(nearest: str | None) -> str:
     if not nearest:
         return "—"
@@ -129,14 +137,18 @@ def _markdown(s: Summary) -> str:
             L.append("")
         if c.check:
             L.append(f"*Claim-level check:* {c.check}\n")
-        L.append("| Run | steps | cos l2 | cos l-inf | cos w* | ratio l2 | ratio l-inf | ratio w* | nearest | theory | prediction | result |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        matched = any("dist_predicted" in r["metrics"] for r in c.rows)
+        extra_head, extra_rule = (" 1 − cos to its prediction |", "---|") if matched else ("", "")
+        L.append(f"| Run | steps | cos l2 | cos l-inf | cos w* | ratio l2 | ratio l-inf | ratio w* |{extra_head} nearest | theory | prediction | result |")
+        L.append(f"|---|---|---|---|---|---|---|---|{extra_rule}---|---|---|---|")
         for r in c.rows:
             m = r["metrics"]
             cos_linf = _fmt(m.get("cos_linf")) if r.get("linf_unique") is not False else f"({_fmt(m.get('cos_linf'))})†"
             L.append(
                 f"| {r['label']} | {m['steps']:.0e} | {_fmt(m.get('cos_l2'))} | {cos_linf} | {_fmt(m.get('cos_fixed_point'))} | "
-                f"{_fmt(m.get('ratio_l2'), 'r')} | {_fmt(m.get('ratio_linf'), 'r')} | {_fmt(m.get('ratio_fixed_point'), 'r')} | {_nearest_label(m.get('nearest'))} | "
+                f"{_fmt(m.get('ratio_l2'), 'r')} | {_fmt(m.get('ratio_linf'), 'r')} | {_fmt(m.get('ratio_fixed_point'), 'r')} | "
+                + (f"{_fmt_dist(m)} | " if matched else "")
+                + f"{_nearest_label(m.get('nearest'))} | "
                 f"{r.get('theory', '—')} | {r.get('prediction') or '—'} | {r.get('result', '—')} |"
             )
         L.append("")

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import optimizers as _opt
 from .. import plots
 from .._version import __version__
 from ..engine import Run, Trajectory
-from ..references import predicted_direction
-from ..schedules import from_dict
-from .compare import References, attach, compute_references, final_metrics
-from .config import data_hash, normalize_config, resolve_batch, run_kwargs
+from .compare import References, attach, compute_references, final_metrics, predict
+from .config import data_hash, normalize_config, run_kwargs
 from .data import load_data
 from .store import atomic_write_text
 
@@ -71,21 +67,8 @@ def run_config(
 
 
 def theory_record(X: np.ndarray, y: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """``ib.predicted_direction`` for a configuration, as JSON (errors reported, not raised)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            args = (np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), _opt.from_description(dict(cfg["optimizer"])))
-            kwargs = {"batch_size": resolve_batch(cfg, X.shape[0]), "order": cfg["order"], "lr": from_dict(cfg["lr"])}
-            # only the classification is needed: the references are computed here anyway
-            pred = predicted_direction(*args, **kwargs, compute=False)
-    except Exception as exc:  # the theory module is a cross-check; never let it stop an experiment
-        return {"kind": "error", "reason": f"{type(exc).__name__}: {exc}"}
-    return {
-        "kind": str(getattr(pred, "kind", "none")),
-        "reason": str(getattr(pred, "reason", "")),
-        "confidence": str(getattr(pred, "confidence", "")),
-    }
+    """The theory's classification of a configuration (kind, reason, confidence), as JSON."""
+    return predict(X, y, cfg, compute=False)
 
 
 def save_run(traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None) -> dict[str, Path]:

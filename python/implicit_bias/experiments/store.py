@@ -3,6 +3,7 @@ reference cache shared by the cells of one sweep or reproduction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Trajectory
-from .compare import REFERENCE_NAMES, References, compute_references
+from .compare import REFERENCE_NAMES, References, compute_references, predict
 from .config import data_hash
 from .data import load_data
 
@@ -36,6 +37,7 @@ class DataCache:
         self.arrays = arrays
         self._data: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
         self._refs: dict[str, References] = {}
+        self._predictions: dict[str, dict[str, Any]] = {}
 
     def data(self, spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
         k = json.dumps(spec, sort_keys=True)
@@ -60,6 +62,23 @@ class DataCache:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     atomic_write_text(path, json.dumps(refs.to_json()))
         return self._refs[sha]
+
+    def prediction(self, config: Mapping[str, Any], *, finite_beta2: bool = False) -> dict[str, Any]:
+        """The theory's predicted direction for a normalized configuration (see ``compare.predict``),
+        computed once per data set, optimizer, batch size, order and schedule, cached on disk."""
+        X, y, sha = self.data(config["data"])
+        what = {k: config[k] for k in ("optimizer", "batch_size", "order", "lr")}
+        key = hashlib.sha256(json.dumps([sha, what, finite_beta2], sort_keys=True).encode()).hexdigest()[:16]
+        if key not in self._predictions:
+            path = self.ref_dir / "predictions" / f"{key}.json" if self.ref_dir is not None else None
+            if path is not None and path.exists():
+                self._predictions[key] = json.loads(path.read_text())
+            else:
+                self._predictions[key] = predict(X, y, config, finite_beta2=finite_beta2)
+                if path is not None and self._predictions[key]["kind"] != "error":
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_text(path, json.dumps(self._predictions[key]))
+        return self._predictions[key]
 
 
 def atomic_write_text(path: Path, text: str) -> None:

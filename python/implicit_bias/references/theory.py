@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import optimizers as _opt
+from ..engine import epoch_map_limit
 from .._validation import ORDERS, check_choice, check_data, check_int, check_real, resolve_dtype
 from ..schedules import as_schedule
 from ..separability import check_separable
@@ -146,8 +147,6 @@ def predicted_direction(
             if reference.unique is False:
                 notes = (*notes, "several fixed points exist (see reference.alternatives); w is the one reached from c = 1/n")
         elif kind == "epoch_map":
-            from ..engine.limits import epoch_map_limit
-
             reference = epoch_map_limit(X_arr, y_arr, optimizer, batch_size=b)
             w = reference.w
             if not reference.settled:
