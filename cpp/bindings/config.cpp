@@ -13,7 +13,8 @@ void register_config(py::module_& m) {
         .value("adam_proxy", ib::OptimizerKind::adam_proxy)
         .value("signum", ib::OptimizerKind::signum)
         .value("adagrad", ib::OptimizerKind::adagrad)
-        .value("lion", ib::OptimizerKind::lion);
+        .value("lion", ib::OptimizerKind::lion)
+        .value("adam_epoch_map", ib::OptimizerKind::adam_epoch_map);
     py::enum_<ib::LossKind>(m, "LossKind")
         .value("logistic", ib::LossKind::logistic)
         .value("exponential", ib::LossKind::exponential);

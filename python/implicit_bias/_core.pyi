@@ -19,6 +19,7 @@ class OptimizerKind(enum.IntEnum):
     signum = 4
     adagrad = 5
     lion = 6
+    adam_epoch_map = 7
 
 class LossKind(enum.IntEnum):
     logistic = 0

@@ -6,6 +6,9 @@
 // Conventions (SPEC.md): sign(0) = 0; a coordinate whose second moment is 0 gets no update; Adam's
 // eps is added outside the square root; bias correction uses the step count t + 1.
 //
+// Two optimizers take a whole pass per step instead: AdamProxy (full_batch, full_update) and
+// AdamEpochMap (epoch_map, epoch_update), see their comments.
+//
 // Each struct also keeps a cheap O(1) upper bound of its state's magnitude in gradient units
 // (state_bound, state_below) so the run can keep the shared scale centred without scanning the state.
 #pragma once
@@ -16,6 +19,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "numerics.hpp"
@@ -23,13 +27,22 @@
 
 namespace implicit_bias {
 
-enum class OptimizerKind : int { gd = 0, sign_gd = 1, adam = 2, adam_proxy = 3, signum = 4, adagrad = 5, lion = 6 };
+enum class OptimizerKind : int {
+    gd = 0,
+    sign_gd = 1,
+    adam = 2,
+    adam_proxy = 3,
+    signum = 4,
+    adagrad = 5,
+    lion = 6,
+    adam_epoch_map = 7
+};
 
 // Hyper-parameters as given by the user (Python floats), converted to T by each optimizer.
 struct OptimizerParams {
     OptimizerKind kind = OptimizerKind::gd;
-    double beta1 = 0.9;   // Adam, Lion
-    double beta2 = 0.999; // Adam, Lion
+    double beta1 = 0.9;   // Adam, Lion, AdamEpochMap
+    double beta2 = 0.999; // Adam, Lion, AdamEpochMap
     double eps = 0.0;     // Adam, AdaGrad (outside the square root)
     double beta = 0.9;    // Signum
     bool bias_correction = false;  // Adam
@@ -65,6 +78,20 @@ template <class T>
 IB_HOT bool below(T bound, T low) {
     return bound < low && bound > T(0);
 }
+
+// 1 - beta^k to full relative precision also when beta^k is close to 1 (1 - pow(beta, k) would lose
+// up to -log2(1 - beta^k) bits to cancellation). beta = 0 gives 1.
+template <class T>
+T one_minus_pow(T beta, std::int64_t k) {
+    return -std::expm1(static_cast<T>(k) * std::log(beta));
+}
+
+// True for an optimizer that declares `static constexpr bool epoch_map = true` (one step = one epoch
+// of cyclic batch gradients, all at the same w); false for every other optimizer.
+template <class O, class = void>
+inline constexpr bool is_epoch_map = false;
+template <class O>
+inline constexpr bool is_epoch_map<O, std::void_t<decltype(O::epoch_map)>> = O::epoch_map;
 
 }  // namespace detail
 
@@ -335,6 +362,110 @@ struct AdamProxy : StatelessBase<T> {
             const T delta = lr * (grad_sum[j] / std::sqrt(sq_sum[j]));
             w[j] -= sq_sum[j] > T(0) ? delta : T(0);
         }
+        last_bound = g_bound;
+    }
+};
+
+// AdamEpochMap(beta1, beta2): the epoch map of SPEC.md ("Beyond the original study"; Prop. 2.5 of the
+// study), one step = one epoch of the K = ceil(n/b) cyclic batches, all K batch gradients g_0 .. g_{K-1}
+// (batch means) evaluated at the epoch's starting w:
+//
+//     w <- w - eta_t sum_{i=0}^{K-1} N_i / sqrt(D_i)      (elementwise; D_i[k] = 0: no update from i)
+//     N_i = sum_j beta1^((i-j) mod K) g_j,   D_i = sum_j beta2^((i-j) mod K) g_j^2.
+//
+// The constant factors of Prop. 2.5 ((1 - beta1), sqrt(1 - beta2) and the geometric normalizations)
+// are dropped as in SPEC: with eps = 0 they multiply every step by the same constant, i.e. they only
+// rescale the learning rate.
+//
+// Work O(K d), not O(K^2 d): S_i = sum_j beta^((i-j) mod K) x_j satisfies
+//     S_i = beta S_{i-1} + (1 - beta^K) x_i,      i = 1 .. K-1
+// (beta S_{i-1} carries every term one lag further, and the term j = i wraps round from lag K to lag 0),
+// so S_0 is summed directly (O(K d)) and the recurrence gives the rest, for N (beta1, x = g) and D
+// (beta2, x = g^2). This equals the direct sums up to rounding: D's terms are all >= 0, so its relative
+// error stays ~ min(K, 1/(1 - beta2)) ulps; N's absolute error is of that order relative to the sum of
+// |terms|. 1 - beta^K is computed as -expm1(K log beta) (full relative precision even for beta^K ~ 1).
+//
+// Gradients arrive in scaled units (scale.hpp) as g_j = mult[j] * G[j*d .. j*d+d-1]: for b = 1 G is the
+// data matrix z itself and mult[j] = -|l'(u_j)| 2^-E (no gradient buffer); for b > 1 G holds the batch
+// sums -sum_{i in B_j} |l'(u_i)| z_i 2^-E and mult[j] = 1/|B_j|. The update is invariant to one positive
+// factor on all g_j, and the map keeps no state across epochs, so like AdamProxy the run re-centres the
+// shared scale from the epoch's largest |l'(u_i)| max_k |z_ik| (whenever it leaves
+// [2^-kScaleBits, 2^kScaleBits]). Very small weights beta^p (beta2^(K-1) < 2^-1074 in double for large
+// K and small beta2) contribute exactly 0, as in a direct evaluation.
+//
+// Memory: O(K + d) here (weight tables, three d-vectors), allocated once at construction; the run holds
+// the K x d batch sums (b > 1 only).
+template <class T>
+struct AdamEpochMap : StatelessBase<T> {
+    using StatelessBase<T>::last_bound;
+    static constexpr bool full_batch = false;
+    static constexpr bool epoch_map = true;
+    T beta1, beta2;
+    T c1, c2;                        // 1 - beta1^K, 1 - beta2^K
+    std::int64_t batches;            // K
+    std::vector<T> lag1, lag2;       // lag[j] = beta^((0 - j) mod K) = beta^(K - j) (j >= 1), lag[0] = 1
+    std::vector<T> num, den, total;  // N_i, D_i, sum_i N_i / sqrt(D_i)
+
+    AdamEpochMap(const OptimizerParams& p, std::int64_t d, std::int64_t k)
+        : beta1(static_cast<T>(p.beta1)),
+          beta2(static_cast<T>(p.beta2)),
+          c1(detail::one_minus_pow(beta1, k)),
+          c2(detail::one_minus_pow(beta2, k)),
+          batches(k),
+          lag1(static_cast<std::size_t>(k)),
+          lag2(static_cast<std::size_t>(k)),
+          num(static_cast<std::size_t>(d)),
+          den(static_cast<std::size_t>(d)),
+          total(static_cast<std::size_t>(d)) {
+        if (k < 1) throw std::invalid_argument("AdamEpochMap needs at least one batch per epoch");
+        for (std::int64_t j = 0; j < k; ++j) {
+            const T lag = static_cast<T>(j == 0 ? 0 : k - j);
+            lag1[static_cast<std::size_t>(j)] = std::pow(beta1, lag);  // pow(0, 0) = 1
+            lag2[static_cast<std::size_t>(j)] = std::pow(beta2, lag);
+        }
+    }
+
+    // One epoch: G is K x d row-major, g_j = mult[j] * G[j]; g_bound >= max_j max_k |g_j[k]|.
+    IB_HOT void epoch_update(T* __restrict w, const T* __restrict G, const T* __restrict mult, T g_bound,
+                             std::int64_t d, T lr) {
+        T* __restrict nn = num.data();
+        T* __restrict dd = den.data();
+        T* __restrict acc = total.data();
+        const std::int64_t K = batches;
+        // S_0 directly: lag 0 for j = 0, lag K - j for j >= 1.
+        {
+            const T m = mult[0];
+            for (std::int64_t k = 0; k < d; ++k) {
+                const T g = m * G[k];
+                nn[k] = g;
+                dd[k] = g * g;
+            }
+        }
+        for (std::int64_t j = 1; j < K; ++j) {
+            const T m = mult[j], l1 = lag1[static_cast<std::size_t>(j)], l2 = lag2[static_cast<std::size_t>(j)];
+            const T* __restrict gj = G + j * d;
+            for (std::int64_t k = 0; k < d; ++k) {
+                const T g = m * gj[k];
+                nn[k] += l1 * g;
+                dd[k] += l2 * (g * g);
+            }
+        }
+        for (std::int64_t k = 0; k < d; ++k) acc[k] = dd[k] > T(0) ? nn[k] / std::sqrt(dd[k]) : T(0);
+        // S_1 .. S_{K-1} by the recurrence, accumulating N_i / sqrt(D_i).
+        const T b1 = beta1, b2 = beta2, k1 = c1, k2 = c2;
+        for (std::int64_t i = 1; i < K; ++i) {
+            const T m = mult[i];
+            const T* __restrict gi = G + i * d;
+            for (std::int64_t k = 0; k < d; ++k) {
+                const T g = m * gi[k];
+                const T ni = b1 * nn[k] + k1 * g;
+                const T di = b2 * dd[k] + k2 * (g * g);
+                nn[k] = ni;
+                dd[k] = di;
+                acc[k] += di > T(0) ? ni / std::sqrt(di) : T(0);
+            }
+        }
+        for (std::int64_t k = 0; k < d; ++k) w[k] -= lr * acc[k];
         last_bound = g_bound;
     }
 };

@@ -172,23 +172,38 @@ class Run final : public RunBase<T> {
    public:
     Run(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& config)
         : Base(std::move(data), w0, config),
-          opt_(config.optimizer, data_->d()),
+          opt_(make_optimizer(config, data_->d(), epoch_batches(data_->n(), config.batch_size))),
           batch_size_(config.batch_size),
           single_(config.batch_size == 1),
-          margins_(static_cast<std::size_t>(Opt<T>::full_batch ? data_->n() : config.batch_size)),
+          margins_(static_cast<std::size_t>(kWholePass ? data_->n() : config.batch_size)),
           coefs_(margins_.size()),
           grad_(data_->d()),
           low_(pow2<T>(-kScaleBits)) {
+        if constexpr (kWholePass) {
+            all_indices_.resize(static_cast<std::size_t>(data_->n()));
+            for (std::int64_t i = 0; i < data_->n(); ++i) all_indices_[static_cast<std::size_t>(i)] = i;
+        }
         if constexpr (Opt<T>::full_batch) {
             z_squared_ = data_->z.cwiseAbs2();
             sq_sum_.resize(data_->d());
-            all_indices_.resize(static_cast<std::size_t>(data_->n()));
-            for (std::int64_t i = 0; i < data_->n(); ++i) all_indices_[static_cast<std::size_t>(i)] = i;
+        }
+        if constexpr (kEpochMap) {
+            // The map is defined on the fixed cyclic partition only.
+            if (config.order != Order::cyclic) throw std::invalid_argument("order: AdamEpochMap needs order 'cyclic'");
+            const std::int64_t k = epoch_batches(data_->n(), batch_size_);
+            batch_mult_.resize(static_cast<std::size_t>(k));
+            if (!single_) batch_sums_.resize(k, data_->d());
         }
     }
 
     double cost_per_step() const override {
         const double n = static_cast<double>(data_->n()), d = static_cast<double>(data_->d());
+        if constexpr (kEpochMap) {
+            // margins n d, batch sums n d (b > 1 only), S_0 2 K d, recurrence ~2 K d (sqrt and division
+            // counted as one multiply-add, as for Adam)
+            const double k = static_cast<double>(epoch_batches(data_->n(), batch_size_));
+            return (single_ ? 1.0 : 2.0) * n * d + 4.0 * k * d + n;
+        }
         return Opt<T>::full_batch ? 3.0 * n * d + n : static_cast<double>(batch_size_ + 1) * d + 10.0;
     }
 
@@ -240,7 +255,9 @@ class Run final : public RunBase<T> {
     IB_HOT void step() {
         const T lr = schedule_(t_);
         const std::int64_t d = data_->d();
-        if constexpr (Opt<T>::full_batch) {
+        if constexpr (kEpochMap) {
+            epoch_step(lr);
+        } else if constexpr (Opt<T>::full_batch) {
             full_step(lr);
         } else if (single_ && !Opt<T>::stateless) {
             const std::int64_t i = sampler_.next().indices[0];
@@ -317,6 +334,49 @@ class Run final : public RunBase<T> {
         opt_.full_update(w_.data(), grad_.data(), sq_sum_.data(), bound, data.d(), lr);
     }
 
+    // AdamEpochMap: all n margins at the epoch's w, their coefficients on one scale (re-centred as for
+    // AdamProxy), then the K cyclic batch gradients as (multiplier, direction) pairs.
+    void epoch_step(T lr) {
+        const auto& data = *data_;
+        const std::int64_t n = data.n(), d = data.d();
+        Eigen::Map<Vector<T>> u(margins_.data(), n);
+        u.noalias() = data.z * w_;
+        compute_coefficients(all_indices_.data(), n);
+        T bound = T(0);
+        for (std::int64_t i = 0; i < n; ++i)
+            bound = std::max(bound, coefs_[static_cast<std::size_t>(i)] * data.row_max[i]);
+        if (single_) {
+            for (std::int64_t i = 0; i < n; ++i) batch_mult_[static_cast<std::size_t>(i)] = -coefs_[static_cast<std::size_t>(i)];
+            opt_.epoch_update(w_.data(), data.z.data(), batch_mult_.data(), bound, d, lr);
+            return;
+        }
+        const std::int64_t k_batches = batch_sums_.rows();
+        for (std::int64_t j = 0; j < k_batches; ++j) {
+            const std::int64_t begin = j * batch_size_, end = std::min(n, begin + batch_size_);
+            T* __restrict gj = batch_sums_.data() + j * d;
+            for (std::int64_t k = 0; k < d; ++k) gj[k] = T(0);
+            for (std::int64_t i = begin; i < end; ++i) {
+                const T a = coefs_[static_cast<std::size_t>(i)];
+                const T* __restrict zi = data.row(i);
+                for (std::int64_t k = 0; k < d; ++k) gj[k] -= a * zi[k];
+            }
+            batch_mult_[static_cast<std::size_t>(j)] = T(1) / static_cast<T>(end - begin);
+        }
+        opt_.epoch_update(w_.data(), batch_sums_.data(), batch_mult_.data(), bound, d, lr);
+    }
+
+    static constexpr bool kEpochMap = detail::is_epoch_map<Opt<T>>;
+    static constexpr bool kWholePass = Opt<T>::full_batch || kEpochMap;  // every step sees all n samples
+
+    static std::int64_t epoch_batches(std::int64_t n, std::int64_t b) { return b >= 1 ? (n + b - 1) / b : 1; }
+
+    static Opt<T> make_optimizer(const RunConfig& c, std::int64_t d, std::int64_t batches) {
+        if constexpr (kEpochMap)
+            return Opt<T>(c.optimizer, d, batches);
+        else
+            return Opt<T>(c.optimizer, d);
+    }
+
     Opt<T> opt_;
     std::int64_t batch_size_;
     bool single_;
@@ -325,7 +385,9 @@ class Run final : public RunBase<T> {
     T low_;
     RowMatrix<T> z_squared_;          // AdamProxy only
     Vector<T> sq_sum_;                // AdamProxy only
-    std::vector<std::int64_t> all_indices_;  // AdamProxy only: 0 .. n-1
+    std::vector<std::int64_t> all_indices_;  // AdamProxy and AdamEpochMap: 0 .. n-1
+    RowMatrix<T> batch_sums_;         // AdamEpochMap with b > 1: K x d batch gradient sums, scaled
+    std::vector<T> batch_mult_;       // AdamEpochMap: K multipliers (1/|B_j|, or -a_j when b = 1)
 };
 
 namespace detail {
@@ -352,6 +414,7 @@ std::unique_ptr<RunBase<T>> make_run(std::shared_ptr<const Dataset<T>> data, con
         case OptimizerKind::signum: return detail::make_run_with<T, Signum>(std::move(data), w0, c);
         case OptimizerKind::adagrad: return detail::make_run_with<T, AdaGrad>(std::move(data), w0, c);
         case OptimizerKind::lion: return detail::make_run_with<T, Lion>(std::move(data), w0, c);
+        case OptimizerKind::adam_epoch_map: return detail::make_run_with<T, AdamEpochMap>(std::move(data), w0, c);
     }
     throw std::invalid_argument("unknown optimizer");
 }
