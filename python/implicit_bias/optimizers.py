@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ._validation import check_real
+from ._validation import ORDERS, check_real
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Optimizer:
 
     #: Name of the update rule in the compiled core.
     kind: ClassVar[str] = ""
+    #: Sampling orders the update rule is defined for (``ib.Run`` refuses the others).
+    orders: ClassVar[tuple[str, ...]] = ORDERS
 
     def core_params(self) -> dict[str, float | bool | str]:
         """The fields the core reads: kind, beta1, beta2, eps, beta, bias_correction."""
@@ -149,7 +151,36 @@ class Lion(Optimizer):
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
-ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (GD, SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion)
+@dataclass(frozen=True)
+class AdamEpochMap(Optimizer):
+    """SPEC's epoch map (Prop. 2.5 of the study): one step = one epoch of cyclic Adam, linearized.
+
+    With K = ceil(n/b) batches of the fixed cyclic partition (b = the run's ``batch_size``; the last
+    batch is smaller when b does not divide n) and batch-mean gradients g_0 .. g_{K-1} all taken at
+    the epoch's starting w::
+
+        w <- w - eta_t sum_i [sum_j beta1**((i-j) % K) g_j] / sqrt(sum_j beta2**((i-j) % K) g_j**2)
+
+    elementwise; a coordinate whose denominator is 0 gets no update from that i. The constant
+    factors of Prop. 2.5 are dropped (with eps = 0 they only rescale the learning rate). Iterated,
+    it predicts finite-beta2 cyclic Adam with eps = 0; beta1 > beta2 runs, but has no such
+    meaning. Only ``order="cyclic"`` is defined. Work per step O(n d + K d).
+    """
+
+    kind: ClassVar[str] = "adam_epoch_map"
+    orders: ClassVar[tuple[str, ...]] = ("cyclic",)
+    beta1: float = 0.9
+    beta2: float = 0.999
+
+    def __post_init__(self) -> None:
+        check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
+        check_real("beta2", self.beta2, 0.0, 1.0, low_open=True, high_open=True)
+
+    def core_params(self) -> dict[str, float | bool | str]:
+        return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
+
+
+ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (GD, SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion, AdamEpochMap)
 
 
 def describe(optimizer: Optimizer) -> dict[str, object]:

@@ -124,6 +124,9 @@ class Run:
         self.optimizer = optimizer
         self.batch_size = n if batch_size is None else check_int("batch_size", batch_size, 1, n)
         self.order = check_choice("order", order, ORDERS)
+        if self.order not in optimizer.orders:
+            allowed = ", ".join(repr(o) for o in optimizer.orders)
+            raise ValueError(f"order: {type(optimizer).__name__} is defined for order {allowed} only, got {self.order!r}")
         self.schedule = as_schedule(lr)
         self.loss = check_choice("loss", loss, LOSSES)
         self.seed = check_int("seed", seed, 0, 2**64 - 1)
