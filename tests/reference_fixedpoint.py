@@ -495,9 +495,11 @@ def epoch_map_run(Z, w0, beta1, beta2, batch_size, lr_schedule, steps: int, loss
 
 def epoch_map_direction(Z, mu, beta1, beta2, batch_size) -> np.ndarray:
     """-(epoch-map update) when the per-sample loss derivatives are proportional to mu >= 0
-    (g_i = -mu_i z_i): D(mu) = sum_i S1_i / sqrt(S2_i). Homogeneous of degree 0 in mu."""
+    (g_i = -mu_i z_i): D(mu) = sum_i S1_i / sqrt(S2_i). Homogeneous of degree 0 in mu (mu is
+    divided by its maximum first, so no scale of mu underflows)."""
     Z = np.asarray(Z, dtype=np.float64)
-    G = -np.asarray(mu, dtype=np.float64)[:, None] * Z
+    mu = np.asarray(mu, dtype=np.float64)
+    G = -(mu / mu.max())[:, None] * Z
     G = np.stack([G[B].mean(axis=0) for B in cyclic_batches(Z.shape[0], batch_size)])
     K = G.shape[0]
     D = np.zeros(Z.shape[1])
@@ -513,7 +515,8 @@ def proxy_direction(Z, mu, batch_size, order) -> np.ndarray:
     """Direction of the beta2 -> 1 "batch proxy" step -E[sum_B g_B] / sqrt(E[sum_B g_B^2]) when the
     per-sample loss derivatives are proportional to mu (g_i = -mu_i z_i), with the moments of
     ``expected_batch_moments`` (mean gradients, 1/|B| weights explicit). Degree 0 in mu."""
-    A = -np.asarray(mu, dtype=np.float64)[:, None] * np.asarray(Z, dtype=np.float64)
+    mu = np.asarray(mu, dtype=np.float64)
+    A = -(mu / mu.max())[:, None] * np.asarray(Z, dtype=np.float64)
     first, second = expected_batch_moments(A, batch_size, order)
     return np.where(second > 0, -first / np.sqrt(np.where(second > 0, second, 1.0)), 0.0)
 

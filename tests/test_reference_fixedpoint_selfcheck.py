@@ -411,3 +411,15 @@ def test_abs_dloss_full_relative_precision():
     uld = np.array([40.0, 5000.0], dtype=np.longdouble)
     sld = R.abs_dloss(uld)
     assert sld.dtype == np.longdouble and np.all(sld > 0) == (np.finfo(np.longdouble).maxexp > 8000)
+
+
+@pytest.mark.parametrize("b", [1, 3])
+def test_epoch_map_direction_is_the_step(b):
+    Z = _map_data(10, 12, 6)
+    w = np.random.default_rng(1).standard_normal(12) * 0.2
+    mu = R.abs_dloss(Z @ w)
+    step = R.epoch_map_step(Z, w, 0.9, 0.95, b, 0.01) - w
+    np.testing.assert_allclose(step, 0.01 * R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-12, atol=1e-17)
+    # degree 0 in mu
+    np.testing.assert_allclose(R.epoch_map_direction(Z, 1e-200 * mu, 0.9, 0.95, b),
+                               R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-13)
