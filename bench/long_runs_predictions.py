@@ -33,9 +33,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-import reference_fixedpoint as R  # noqa: E402
-
-import implicit_bias as ib  # noqa: E402
+import implicit_bias as ib
+import reference_fixedpoint as R
 
 
 def one_minus_cos(u, v) -> float:
@@ -108,9 +107,10 @@ def epoch_map_limit(Z, beta1, beta2, b, steps):
         w = step(w, 0.1 / math.sqrt(t + 1))
         if t == steps // 2:
             half = w.copy()
-    D, mu, dev = R.epoch_map_limit_polish(Z, w, beta1, beta2, b)
+    D, _, dev = R.epoch_map_limit_polish(Z, w, beta1, beta2, b)
     D_half, _, _ = R.epoch_map_limit_polish(Z, half, beta1, beta2, b)
-    return dict(D=D, dev=dev, iterate=w, raw_gap=one_minus_cos(w, D), polish_stability=one_minus_cos(D, D_half))
+    return {"D": D, "dev": dev, "iterate": w, "raw_gap": one_minus_cos(w, D),
+            "polish_stability": one_minus_cos(D, D_half)}
 
 
 def fixed_point_custom(Z, pfun, split, tol=1e-12, max_iter=20000):
@@ -141,9 +141,9 @@ def main() -> None:
     steps, inc_steps = int(args.steps), int(args.inc_steps)
     T0 = time.time()
     print("# Long runs vs. the independent predictions (tests/reference_fixedpoint.py)\n")
-    print(f"Adam beta1 = 0.9, eps = 0, no bias correction, lr = 0.1/sqrt(t+1), logistic loss, w0 = 0; "
-          f"ib.datasets.gaussian(n=10, d=50, seed=s), sampler seed = s. Predictions are our extension "
-          f"(SPEC 'Beyond the original study').\n")
+    print("Adam beta1 = 0.9, eps = 0, no bias correction, lr = 0.1/sqrt(t+1), logistic loss, w0 = 0; "
+          "ib.datasets.gaussian(n=10, d=50, seed=s), sampler seed = s. Predictions are our extension "
+          "(SPEC 'Beyond the original study').\n")
 
     # -------------------------------------------------------------------- section 1
     configs = [(1, "reshuffle"), (1, "replacement")] + [(b, o) for b in (2, 5) for o in R.ORDERS]
@@ -166,7 +166,7 @@ def main() -> None:
             t = time.time()
             tr = adam_run(X, y, 0.999, b, o, steps, s)
             dt = time.time() - t
-            (t10, w10), (tf, wf) = at_steps(tr, [steps // 10, steps])
+            (_, w10), (_, wf) = at_steps(tr, [steps // 10, steps])
             ga, gb, gc = one_minus_cos(wf, fp.w), one_minus_cos(wf, plain.w), one_minus_cos(wf, linf.w)
             nearest = min((ga, "(a)"), (gb, "(b)"), (gc, "(c)"))[1]
             if b == 1:
@@ -175,7 +175,7 @@ def main() -> None:
             print(f"| {s} | {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(ga)} | {fmt(one_minus_cos(w10, fp.w))} "
                   f"| {fmt(gb)} | {fmt(gc)} | {fmt(one_minus_cos(fp.w, plain.w))} | {nearest} | {dt:.1f} |"
                   + ("" if fp.converged else " (FP not converged)"), flush=True)
-    print(f"\nl-inf maximiser unique (LP face probe): "
+    print("\nl-inf maximiser unique (LP face probe): "
           + ", ".join(f"seed {s}: {data[s][4].unique} (spread {data[s][4].spread:.0e})" for s in args.seeds) + "\n")
 
     # -------------------------------------------------------------------- section 2
@@ -193,7 +193,7 @@ def main() -> None:
             t = time.time()
             tr = adam_run(X, y, beta2, 1, "cyclic", inc_steps, s)
             dt = time.time() - t
-            (t10, w10), (tf, wf) = at_steps(tr, [inc_steps // 10, inc_steps])
+            (_, w10), (_, wf) = at_steps(tr, [inc_steps // 10, inc_steps])
             print(f"| {s} | {beta2} | {fmt(one_minus_cos(wf, em['D']))} | {fmt(one_minus_cos(w10, em['D']))} "
                   f"| {fmt(one_minus_cos(wf, plain.w))} | {fmt(one_minus_cos(em['D'], plain.w))} | {fmt(em['raw_gap'])} "
                   f"| {fmt(em['polish_stability'])} | {dt:.1f} |" + ("" if em["dev"] < 1e-10 else f" (polish dev {em['dev']:.0e})"),
@@ -216,25 +216,25 @@ def main() -> None:
             fp = R.batch_fixed_point(X, y, b, o)
             if o == "reshuffle":
                 rn = (b - 1) / (n - 1)
-                pf = lambda lam, rn=rn: np.sqrt((1 - rn) * (lam**2 @ Z**2) + rn * (lam @ Z) ** 2)  # noqa: E731
+                pf = lambda lam, rn=rn: np.sqrt((1 - rn) * (lam**2 @ Z**2) + rn * (lam @ Z) ** 2)
                 alt, ok = fixed_point_custom(Z, pf, np.ones(n))
                 alt_name = f"naive rho {rn:.4f}"
             else:
                 batches = R.cyclic_batches(n, b)
-                pf = lambda lam, batches=batches: np.sqrt(sum((lam[B] @ Z[B]) ** 2 / len(B) ** 2 for B in batches))  # noqa: E731
+                pf = lambda lam, batches=batches: np.sqrt(sum((lam[B] @ Z[B]) ** 2 / len(B) ** 2 for B in batches))
                 alt, ok = fixed_point_custom(Z, pf, R.split_weights(n, b, o))
                 alt_name = "1/|B|^2 on lam"
             tr = adam_run(X, y, 0.999, b, o, steps, s)
             wf = np.asarray(tr.final_w, dtype=np.float64)
             rr = R.rho(n, b, o)
             print(f"| {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(one_minus_cos(wf, fp.w))} | {fmt(one_minus_cos(wf, alt))} "
-                  f"| {alt_name} | {fmt(one_minus_cos(fp.w, alt))} | {fmt(one_minus_cos(fp.w, plain.w))} |", flush=True)
+                  f"| {alt_name} | {fmt(one_minus_cos(fp.w, alt))} | {fmt(one_minus_cos(fp.w, plain.w))} |"
+                  + ("" if ok and fp.converged else " (a fixed point did not converge)"), flush=True)
     print()
 
     print(f"### 3b. A repeated row (seed {s}, row 9 := row 0, b = 3: copies in batches of sizes 3 and 1)\n")
     Xd, yd = X.copy(), y.copy()
     Xd[9], yd[9] = X[0], y[0]
-    Zd = yd[:, None] * Xd
     print("Reference split: cyclic lam_i proportional to 1/|B(i)| among copies, equal for reshuffle (so there "
           "the two split columns coincide) and for b = 1.\n")
     print("| b | order | run vs reference split | run vs equal split | run vs de-duplicated data | lam[9]/lam[0] (reference) |")
@@ -255,7 +255,7 @@ def main() -> None:
     Z5[4] = Z5[0]
     y5 = np.ones(5)
     fp_it = R.batch_fixed_point(Z5, y5, 2, "cyclic")
-    D_dyn, mu_dyn, _ = R.proxy_limit(Z5, 2, "cyclic", steps=3000)
+    _, mu_dyn, _ = R.proxy_limit(Z5, 2, "cyclic", steps=3000)
     fp_dyn = R.batch_fixed_point(Z5, y5, 2, "cyclic", lam0=mu_dyn / R.row_batch_sizes(5, 2))
     print("'FP from uniform' = the lambda-iteration from uniform weights (and from 8 random starts: same); "
           "'FP of the proxy' = the limit of the beta2 -> 1 batch proxy from w = 0 (also a fixed point).\n")

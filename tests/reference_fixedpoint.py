@@ -27,37 +27,37 @@ Contents
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.optimize import linprog, nnls
 
 __all__ = [
     "ORDERS",
-    "cyclic_batches",
-    "row_batch_sizes",
-    "rho",
-    "batch_preconditioner",
-    "expected_batch_moments",
-    "duplicate_groups",
-    "split_weights",
-    "qp_duals",
-    "kkt_residual",
-    "LinfResult",
-    "linf_max_margin",
     "FixedPointResult",
-    "plain_fixed_point",
-    "batch_fixed_point",
+    "LinfResult",
     "abs_dloss",
-    "epoch_map_step",
-    "epoch_map_run",
+    "batch_fixed_point",
+    "batch_preconditioner",
+    "cyclic_batches",
+    "duplicate_groups",
     "epoch_map_direction",
     "epoch_map_limit_polish",
-    "proxy_direction",
+    "epoch_map_run",
+    "epoch_map_step",
+    "expected_batch_moments",
+    "kkt_residual",
     "limit_direction",
-    "proxy_run",
+    "linf_max_margin",
+    "plain_fixed_point",
+    "proxy_direction",
     "proxy_limit",
+    "proxy_run",
+    "qp_duals",
+    "rho",
+    "row_batch_sizes",
+    "split_weights",
 ]
 
 ORDERS = ("cyclic", "reshuffle", "replacement")
@@ -220,7 +220,7 @@ def _qp_distinct(Zu: np.ndarray, p: np.ndarray, polish: bool = True) -> np.ndarr
     for _ in range(4 * m + 10):
         lam_new = np.zeros(m)
         AS = A[active]
-        Qf, Rf = np.linalg.qr(AS.T)
+        _, Rf = np.linalg.qr(AS.T)
         y = np.linalg.solve(Rf.T, np.ones(active.sum()))
         lam_new[active] = np.linalg.solve(Rf, y)
         marg = A @ (A.T @ lam_new)

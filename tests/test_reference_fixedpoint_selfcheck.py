@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import reference_fixedpoint as R  # noqa: E402
+import reference_fixedpoint as R
 
 
 def gaussian_rows(n, d, seed):
@@ -223,7 +223,7 @@ def test_fixed_point_is_the_limit_of_the_beta2_to_1_dynamics(b, order):
     X, y = gaussian_rows(8, 20, 11)
     Z = y[:, None] * X
     fp = R.batch_fixed_point(X, y, b, order)
-    D, mu, dev = R.proxy_limit(Z, b, order, steps=1500)
+    D, _, dev = R.proxy_limit(Z, b, order, steps=1500)
     assert dev < 1e-12
     assert 1 - D @ fp.w < 1e-12
 
@@ -310,7 +310,8 @@ def test_repeated_rows_random_orders_equal_split(order):
         fp = R.batch_fixed_point(Z, y, b, order)
         assert fp.converged and fp.kkt < 1e-12
         assert fp.lam[4] == pytest.approx(fp.lam[0], rel=1e-12)
-        D, mu, dev = R.proxy_limit(Z, b, order, steps=1500)
+        D, _, dev = R.proxy_limit(Z, b, order, steps=1500)
+        assert dev < 1e-12
         assert 1 - D @ fp.w < 1e-12
         dedup = R.batch_fixed_point(Z[:4], y[:4], b, order)
         assert 1 - dedup.w @ fp.w > 1e-6  # merging the copies changes the answer
@@ -387,7 +388,7 @@ def test_epoch_map_direct_sum_satisfies_the_recurrence(b):
 def test_epoch_map_float64_vs_longdouble(b):
     Z = _map_data(10, 50, 3)
     Zl = Z.astype(np.longdouble)
-    sched = lambda t: 0.1 / math.sqrt(t + 1)  # noqa: E731
+    sched = lambda t: 0.1 / math.sqrt(t + 1)
     # one step from the same (float64-representable) state, at several states of a run: ~1 ulp
     w = np.zeros(50)
     for t in range(12):
@@ -406,7 +407,7 @@ def test_epoch_map_float64_vs_longdouble(b):
 
 def test_epoch_map_rescale_is_exact_and_survives_underflow():
     Z = _map_data(10, 50, 4)
-    sched = lambda t: 0.1 / math.sqrt(t + 1)  # noqa: E731
+    sched = lambda t: 0.1 / math.sqrt(t + 1)
     w = R.epoch_map_run(Z, np.zeros(50), 0.9, 0.99, 1, sched, 30)
     a = R.epoch_map_step(Z, w, 0.9, 0.99, 1, 0.01)
     b = R.epoch_map_step(Z, w, 0.9, 0.99, 1, 0.01, rescale=True)
