@@ -211,7 +211,7 @@ def main() -> None:
           "wrongly applied to the duals).\n")
     print("| b | order | rho exact | run vs exact | run vs alternative | alternative | exact vs alternative | exact vs b=1 FP |")
     print("| ---: | :--- | ---: | ---: | ---: | :--- | ---: | ---: |")
-    for b in (3, 4):
+    for b in (3, 4, 9):
         for o in ("cyclic", "reshuffle"):
             fp = R.batch_fixed_point(X, y, b, o)
             if o == "reshuffle":

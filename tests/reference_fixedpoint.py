@@ -27,6 +27,7 @@ Contents
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -227,6 +228,12 @@ def _qp_distinct(Zu: np.ndarray, p: np.ndarray, polish: bool = True) -> np.ndarr
         neg = active & (lam_new <= 0)
         viol = (~active) & (marg < 1 - 1e-13)
         if not neg.any() and not viol.any():
+            tight = marg < 1 + 1e-9
+            sv = np.linalg.svd(A[tight], compute_uv=False)
+            if tight.sum() > d or sv.min() < 1e-9 * sv.max():
+                warnings.warn("the tight rows are linearly dependent (and not exact copies): the QP duals "
+                              "may not be unique and the optimizer's choice is not determined here",
+                              stacklevel=3)
             return lam_new
         # move one index (most negative dual out, else most violated margin in)
         if neg.any():

@@ -440,3 +440,11 @@ def test_epoch_map_direction_is_the_step(b):
     # degree 0 in mu
     np.testing.assert_allclose(R.epoch_map_direction(Z, 1e-200 * mu, 0.9, 0.95, b),
                                R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-13)
+
+
+def test_dependent_active_rows_warn_non_unique_duals():
+    Z = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])  # all three active at w = (1, 1)
+    with pytest.warns(UserWarning, match="may not be unique"):
+        lam, w = R.qp_duals(Z, np.ones(2))
+    np.testing.assert_allclose(w, [1.0, 1.0], atol=1e-12)
+    assert R.kkt_residual(Z, np.ones(2), lam) < 1e-12
