@@ -37,7 +37,7 @@ def usage_error(capsys, *argv) -> str:
 # ------------------------------------------------------------------------------ reproduce
 
 
-def test_reproduce_quick_passes_claims_1_to_5(tmp_path, capsys):
+def test_reproduce_quick_passes_its_claims(tmp_path, capsys):
     out = tmp_path / "repro"
     t0 = time.perf_counter()
     status = run_cli("reproduce", "--quick", "--out", out, "--quiet")
@@ -47,7 +47,7 @@ def test_reproduce_quick_passes_claims_1_to_5(tmp_path, capsys):
     assert seconds < 180, f"reproduce --quick took {seconds:.0f} s (limit: 3 minutes on 2 cores)"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["quick"] is True and summary["passed"] is True and summary["version"] == ib.__version__
-    assert [c["number"] for c in summary["claims"]] == [1, 2, 3, 4, 5]
+    assert [c["number"] for c in summary["claims"]] == [1, 2, 3, 4, 5, 6, 7, 9]
     for claim in summary["claims"]:
         assert claim["status"] == "PASS", claim
         assert claim["runs"] and all(r["result"] == "PASS" for r in claim["runs"] if "result" in r)
@@ -71,13 +71,22 @@ def test_reproduce_quick_passes_claims_1_to_5(tmp_path, capsys):
     signgd = [r for r in c[4]["runs"] if r["label"].startswith("SignGD")]
     assert len(signgd) == 2 and all(r["metrics"]["ratio_linf"] < 0.95 for r in signgd)
     assert {r["config"]["batch_size"] for r in c[5]["runs"]} == {1, 2, 5, "n"}
+    # our extension: every mini-batch / random-order run is nearer its own prediction than to w* and l-inf
+    for r in [*c[6]["runs"][1:3], *c[7]["runs"]]:
+        m = r["metrics"]
+        assert m["dist_predicted"] < min(m["dist_linf"], m["dist_l2"]) and m["cos_predicted"] >= 0.999
+        if r["config"]["batch_size"] > 1:
+            assert m["dist_predicted"] < m["dist_fixed_point"] / 3
+    for r in c[9]["runs"]:
+        assert r["metrics"]["dist_epoch_map"] < r["metrics"]["dist_predicted"] / 10
     md = (out / "summary.md").read_text()
-    for n in range(1, 6):
+    assert md.count("(our extension)") >= 3
+    for n in (1, 2, 3, 4, 5, 6, 7, 9):
         assert f"## Claim {n}:" in md and f"![claim {n}](claim{n}.png)" in md
     assert "l-inf margin ratio gamma_inf(w)/gamma_inf* >= 0.99" in md
     assert "| SignGD, b=1, Gaussian |" in md
     assert (out / "illustration_2d.png").read_bytes()[:8] == PNG
-    for n in range(1, 6):
+    for n in (1, 2, 3, 4, 5, 6, 7, 9):
         assert f"claim {n}: PASS" in printed
 
     # A deliberately wrong prediction on the cached runs: claim 5 must FAIL, exit status 1.
@@ -90,7 +99,7 @@ def test_reproduce_quick_passes_claims_1_to_5(tmp_path, capsys):
 
 
 def test_reproduce_bad_flags(capsys):
-    assert "claims" in usage_error(capsys, "reproduce", "--claims", "9")
+    assert "claims" in usage_error(capsys, "reproduce", "--claims", "10")
     assert "--claims" in usage_error(capsys, "reproduce", "--claims", "one")
     assert "predictions" in usage_error(capsys, "reproduce", "--predict", "claim5=l3")
     assert "predict" in usage_error(capsys, "reproduce", "--predict", "claim5")

@@ -369,7 +369,7 @@ def test_reproduce_claim_subset_and_wrong_prediction_fails(tmp_path):
 
 def test_reproduce_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="claims"):
-        E.reproduce(claims=[9], out_dir=tmp_path, progress=False)
+        E.reproduce(claims=[10], out_dir=tmp_path, progress=False)
     with pytest.raises(ValueError, match="predictions"):
         E.reproduce(claims=[5], out_dir=tmp_path, progress=False, predictions={"claim5": "l1"})
     with pytest.raises(ValueError, match="predictions"):
