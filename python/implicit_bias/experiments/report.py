@@ -41,6 +41,8 @@ class Summary:
     seconds: float
     version: str
     illustration: dict[str, Any] = field(default_factory=dict)
+    #: data and figure of the transition between b = 1 and b = n (claims 6, 7, 9; our extension)
+    transition: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -60,6 +62,7 @@ class Summary:
             "passed": self.passed,
             "thresholds": DEFAULT_THRESHOLDS,
             "illustration": jsonable(self.illustration),
+            "transition": jsonable(self.transition),
             "claims": [
                 {
                     "number": c.number,
@@ -126,6 +129,13 @@ def _markdown(s: Summary) -> str:
         near = ", ".join(f"{k} → {_nearest_label(v)}" for k, v in s.illustration["nearest"].items())
         L.append(f"*Illustration (d = 2, {s.illustration['data']}):* nearest reference of each limit: {near}.\n")
         L.append(f"![2-D illustration]({s.illustration['figure']})\n")
+    if s.transition:
+        L.append(
+            "*Transition between b = 1 and b = n (our extension of the original study: the batch fixed point and "
+            "the epoch map):* predicted directions for every batch size and order as curves, the claims' long runs "
+            "as markers.\n"
+        )
+        L.append(f"![transition]({s.transition['figure']})\n")
     for c in s.claims:
         L.append(f"## Claim {c.number}: {c.title} — **{c.status}**\n")
         L.append(f"*Claim.* {c.statement}\n")

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import plots
 from .._version import __version__
 from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs
@@ -19,6 +21,7 @@ from .config import config_key, normalize_config
 from .execute import execute
 from .report import ClaimResult, Summary
 from .run import theory_record
+from .transition import transition_data
 from .store import Cell, DataCache, Store, atomic_write_text
 
 def _prediction_for(predictions: Mapping[Any, Any] | None, number: int, spec: RunSpec) -> tuple[str | None, float | None, bool]:
@@ -170,7 +173,30 @@ def reproduce(
             title=f"d = 2 example: limit directions after {specs[0].config['steps']:.0e} steps",
         )
         extra = {"figure": "illustration_2d.png", "data": DATA_2D, "nearest": nearest}
-    summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra)
+    transition = _transition(claim_results, results, cache, out) if {6, 7} & set(numbers) else {}
+    summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra, transition)
     atomic_write_text(out / "summary.json", json.dumps(summary.to_json(), indent=1))
     atomic_write_text(out / "summary.md", summary.to_markdown())
     return summary
+
+
+def _transition(claim_results: list[ClaimResult], results: Mapping[str, Any], cache: DataCache, out: Path) -> dict[str, Any]:
+    """Draw ``transition.png`` from claims 6, 7 (batch size, order) and 9 (beta2): predicted curves
+    for b = 1 .. n and every order, with the claims' runs as markers (our extension)."""
+    by_number = {c.number: c for c in claim_results}
+    rows = [r for num in (6, 7) if num in by_number for r in by_number[num].rows]
+    X, y, _ = cache.data(rows[0]["config"]["data"])
+    runs = [(r["config"], results[r["key"]][0].w[-1]) for r in rows]
+    epoch_maps, inc_adam = {}, []
+    for r in by_number[9].rows if 9 in by_number else []:
+        b2 = float(r["config"]["optimizer"]["beta2"])
+        limit = cache.prediction(r["config"], finite_beta2=True)
+        if "w" in limit:
+            epoch_maps[b2] = np.asarray(limit["w"])
+        inc_adam.append((b2, results[r["key"]][0].w[-1]))
+    data = transition_data(X, y, runs, epoch_maps=epoch_maps, inc_adam=inc_adam)
+    plots.transition_figure(
+        data["predicted"], data["measured"], beta2=data["beta2"], beta2_measured=data["beta2_measured"], n=data["n"],
+        path=out / "transition.png",
+    )
+    return {"figure": "transition.png", **data}

@@ -6,6 +6,8 @@
 * :func:`decision_boundaries` — a d = 2 data set with the boundaries of iterates and references.
 * :func:`phase_diagram` — heatmaps (or lines, for one parameter) of a sweep's distances from
   w*, l2 and l-inf.
+* :func:`transition_figure` — predicted directions and long runs against the batch size and beta2
+  (our extension of the original study).
 * :func:`claim_figure`, :func:`run_figure` — the composite figures written by
   :func:`implicit_bias.experiments.reproduce` and ``implicit-bias run``.
 
@@ -20,6 +22,7 @@ from .boundaries import decision_boundaries
 from .claims import claim_figure
 from .style import REFERENCE_STYLE
 from .sweeps import phase_diagram
+from .transition import transition_figure
 from .trajectories import convergence, margin_ratios, norm_growth, run_figure
 
 __all__ = [
@@ -30,5 +33,6 @@ __all__ = [
     "phase_diagram",
     "claim_figure",
     "run_figure",
+    "transition_figure",
     "REFERENCE_STYLE",
 ]
