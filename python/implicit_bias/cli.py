@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -248,6 +247,13 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     p.add_argument("--threads", type=_int, help="OpenMP threads (default: all cores)")
     p.add_argument("--dask", metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
     p.add_argument("--fresh", action="store_true", help="recompute cells already in DIR/cells")
+    p.add_argument(
+        "--reference",
+        choices=("predicted", "epoch_map", "none"),
+        default="predicted",
+        help="each cell's own prediction to measure against (predicted = the batch / rho fixed point matching its batch size "
+        "and order; epoch_map = the finite-beta2 epoch map for cyclic Adam; our extension)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser, subs
 
@@ -397,6 +403,7 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             threads=args.threads,
             progress=not args.quiet,
             resume=not args.fresh,
+            reference=args.reference,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -404,12 +411,12 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         close()
     print(f"sweep: {len(res.rows)} cells ({res.ran} run, {res.skipped} already done)")
     keys = list(res.grid)
-    header = [*keys, "1-cos w*", "1-cos l2", "dist l-inf", "nearest"]
+    header = [*keys, "1-cos w*", "1-cos l2", "dist l-inf", "to its pred.", "nearest"]
     print("  " + "  ".join(f"{h:>12s}" for h in header))
     agg = json.loads(res.table_json.read_text())["aggregate"]
     for entry in agg:
         vals = [value_label(entry[k]) for k in keys]
-        nums = [entry.get(f"{m}_mean") for m in ("dist_fixed_point", "dist_l2", "dist_linf")]
+        nums = [entry.get(f"{m}_mean") for m in ("dist_fixed_point", "dist_l2", "dist_linf", "dist_predicted")]
         near = entry.get("nearest") or "-"
         print("  " + "  ".join(f"{v:>12s}" for v in vals) + "  " + "  ".join(f"{v:12.2e}" if v is not None else f"{'-':>12s}" for v in nums) + f"  {near:>12s}")
     print(f"  wrote {res.table_csv}, {res.table_json}" + (f", {res.figure}" if res.figure else ""))

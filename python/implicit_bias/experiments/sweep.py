@@ -20,9 +20,11 @@ import numpy as np
 from .. import datasets
 from .. import plots
 from .._format import value_label
+from .._validation import check_choice
 from .._version import __version__
 from ..engine import Trajectory
 from .config import DATASET_ALIASES, config_key, data_hash, jsonable, normalize_config, set_param
+from .compare import prediction_metrics
 from .execute import execute
 from .store import Cell, DataCache, Store, atomic_write_text
 
@@ -88,6 +90,7 @@ def sweep(
     resume: bool = True,
     plot: bool = True,
     callback: Callable[[Cell, Trajectory, dict[str, Any]], None] | None = None,
+    reference: str = "predicted",
 ) -> SweepResult:
     """Run ``base`` over a grid of one or two parameters times ``seeds``; write table and heatmap.
 
@@ -103,7 +106,14 @@ def sweep(
     (e.g. ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
     ``threads`` threads. Ctrl-C stops cleanly: finished cells stay on disk, the table is written for
     them, and KeyboardInterrupt is re-raised.
+
+    ``reference``: "predicted" (default) adds each cell's distance from its own prediction
+    (``ib.predicted_direction`` for its optimizer, batch size, order and schedule: the batch fixed
+    point for mini-batch Adam, the rho fixed point for random orders; our extension) as
+    ``dist_predicted``; "epoch_map" uses the finite-beta2 epoch-map limit where it applies (cyclic
+    Adam); "none" skips it.
     """
+    check_choice("reference", reference, ("predicted", "epoch_map", "none"))
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError("grid: must map one or two parameter names to lists of values")
     if len(grid) > 2:
@@ -163,6 +173,11 @@ def sweep(
         _, record = results[cell.key]
         row = {**{k: cell.meta[k] for k in keys}, "seed": cell.meta["seed"], "key": cell.key, "steps": record["metrics"]["steps"]}
         row.update({m: record["metrics"].get(m) for m in TABLE_METRICS})
+        if reference != "none":
+            X, y, _ = cache.data(cell.config["data"])
+            prediction = cache.prediction(cell.config, finite_beta2=reference == "epoch_map")
+            matched = prediction_metrics(results[cell.key][0].w[-1], X, y, prediction)
+            row.update({"predicted_kind": matched["predicted_kind"], "dist_predicted": matched.get("dist_predicted")})
         rows.append(row)
     res = SweepResult(out, grid, seeds, rows, out / "table.csv", out / "table.json", None, len(results) - skipped, skipped, not interrupted)
     write_table(res, keys)
@@ -197,9 +212,9 @@ def sweep_title(base: Mapping[str, Any], seeds: Sequence[int], swept: Sequence[s
 
 
 def write_table(res: SweepResult, keys: list[str]) -> None:
-    cols = [*keys, "seed", "key", "steps", *TABLE_METRICS]
+    cols = [*keys, "seed", "key", "steps", *TABLE_METRICS, *(("predicted_kind", "dist_predicted") if any("dist_predicted" in r for r in res.rows) else ())]
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols)
+    w = csv.DictWriter(buf, fieldnames=cols, restval="")
     w.writeheader()
     for r in res.rows:
         w.writerow({c: value_label(r[c]) if c in keys and isinstance(r[c], Mapping) else r[c] for c in cols})
@@ -216,7 +231,7 @@ def write_table(res: SweepResult, keys: list[str]) -> None:
             # the cells' own (tie-aware) nearest references; seeds that disagree are all listed
             labels = sorted({r["nearest"] for r in sel if r.get("nearest")})
             entry["nearest"] = " | ".join(labels) if labels else None
-            for m in ("cos_l2", "cos_linf", "cos_fixed_point", "ratio_l2", "ratio_linf", "ratio_fixed_point", "dist_l2", "dist_linf", "dist_fixed_point"):
+            for m in ("cos_l2", "cos_linf", "cos_fixed_point", "ratio_l2", "ratio_linf", "ratio_fixed_point", "dist_l2", "dist_linf", "dist_fixed_point", "dist_predicted"):
                 vals = [r[m] for r in sel if r.get(m) is not None]
                 if vals:
                     entry[f"{m}_mean"] = float(np.mean(vals))

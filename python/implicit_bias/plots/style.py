@@ -19,6 +19,8 @@ REFERENCE_STYLE = {
     "l2": {"color": "#1f77b4", "label": r"$\ell_2$ max margin"},
     "linf": {"color": "#d62728", "label": r"$\ell_\infty$ max margin"},
     "fixed_point": {"color": "#2ca02c", "label": r"fixed point $w^*$"},
+    # each cell's own prediction (batch / rho fixed point, epoch map; our extension)
+    "predicted": {"color": "#CC79A7", "label": "its own prediction"},
 }
 DIST_LABEL = {
     "l2": r"$1-\cos(w_t, w_{\ell_2})$",

@@ -15,13 +15,15 @@ from .style import FLOOR, REFERENCE_STYLE, finish
 
 
 def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, title: str = "") -> Any:
-    """Distance of the limit direction from w*, l2 and l-inf over a sweep's grid (mean over seeds).
+    """Distance of the limit direction from w*, l2, l-inf and each cell's own prediction (the batch /
+    rho fixed point matching its batch size and order, or the epoch map) over a sweep's grid (mean
+    over seeds).
 
     Two grid parameters: three heatmaps on one logarithmic colour scale, each cell annotated;
     one parameter: three lines. ``result`` is a :class:`~implicit_bias.experiments.SweepResult`.
     """
     keys = list(result.grid)
-    metrics = [("fixed_point", "dist_fixed_point"), ("l2", "dist_l2"), ("linf", "dist_linf")]
+    metrics = [("fixed_point", "dist_fixed_point"), ("l2", "dist_l2"), ("linf", "dist_linf"), ("predicted", "dist_predicted")]
     metrics = [(n, m) for n, m in metrics if any(r.get(m) is not None for r in result.rows)]
     a0 = [value_label(v) for v in result.grid[keys[0]]]
     if len(keys) == 1:
