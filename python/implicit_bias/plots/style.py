@@ -12,7 +12,7 @@ if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.b
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["REFERENCE_STYLE", "DIST_LABEL", "FLOOR", "ITERATE_COLORS", "finish", "f64", "series", "palette", "new_axes"]
+__all__ = ["ALIASES", "REFERENCE_STYLE", "DIST_LABEL", "FLOOR", "ITERATE_COLORS", "finish", "f64", "series", "palette", "new_axes"]
 
 #: Colour and label of each reference, shared by every figure.
 REFERENCE_STYLE = {
@@ -47,14 +47,21 @@ def f64(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+#: Names a user may give the same reference under (README's ``"w*"`` is the package's ``"fixed_point"``).
+ALIASES = {"fixed_point": ("fixed_point", "w*"), "l2": ("l2",), "linf": ("linf", "l-inf")}
+
+
 def series(traj: Any, what: str) -> np.ndarray | None:
-    """Distance series of a trajectory: ``l2``, ``fixed_point``, ``linf`` (1 - cos) or
-    ``linf_ratio`` / ``l2_ratio`` (1 - margin ratio); None if the trajectory lacks it."""
-    if what.endswith("_ratio"):
-        r = traj.margin_ratio.get(what[: -len("_ratio")])
-        return None if r is None else 1.0 - f64(r)
-    c = traj.cosine.get(what)
-    return None if c is None else 1.0 - f64(c)
+    """Distance series of a trajectory: ``l2``, ``fixed_point`` (or ``w*``), ``linf`` (1 - cos) or
+    ``linf_ratio`` / ``l2_ratio`` (1 - margin ratio), or any name the trajectory has a cosine for;
+    None if the trajectory lacks it."""
+    ratio = what.endswith("_ratio")
+    base = what[: -len("_ratio")] if ratio else what
+    store = traj.margin_ratio if ratio else traj.cosine
+    for name in ALIASES.get(base, (base,)):
+        if name in store:
+            return 1.0 - f64(store[name])
+    return None
 
 
 def palette(k: int) -> list[Any]:

@@ -29,9 +29,16 @@ def convergence(
     (1 - normalized margin / optimum). Trajectories need cosines / margin ratios attached (as
     written by :mod:`implicit_bias.experiments`). ``threshold``: draw a PASS line at that distance.
     """
+    found = {label: series(traj, reference) for label, traj in trajectories.items()}
+    if trajectories and all(s is None for s in found.values()):
+        have = sorted({name for traj in trajectories.values() for name in traj.cosine})
+        raise ValueError(
+            f"reference: no trajectory has a comparison with {reference!r} (they have cosines to {have or 'nothing'}); "
+            "pass references= to ib.train, or name one of those"
+        )
     fig, ax = new_axes(ax)
     for (label, traj), color in zip(trajectories.items(), palette(len(trajectories))):
-        s = series(traj, reference)
+        s = found[label]
         if s is None:
             continue
         steps = f64(traj.steps)
