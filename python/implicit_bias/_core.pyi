@@ -10,6 +10,12 @@ import numpy.typing as npt
 openmp: bool
 
 def max_threads() -> int: ...
+def build_info() -> dict[str, Any]:
+    """Keys: version, compiler, compiler_version, compiler_string, build_type, flags, native,
+    fp_contract, fast_math, math_errno, openmp, architecture, system, isa (list of the instruction-set
+    macro names defined, e.g. "__SSE2__", "__AVX2__", "__FMA__"), flt_eval_method, long_double_digits,
+    eigen_version, eigen_simd, pybind11_version."""
+def _contract_probe(a: float, b: float, c: float) -> float: ...
 
 class OptimizerKind(enum.IntEnum):
     gd = 0
