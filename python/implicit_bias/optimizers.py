@@ -170,7 +170,7 @@ class Lion(Optimizer):
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdamEpochMap(Optimizer):
     """SPEC's epoch map (Prop. 2.5 of the study): one step = one epoch of cyclic Adam, linearized.
 
