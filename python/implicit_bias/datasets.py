@@ -314,8 +314,8 @@ def load_sklearn(
         dtype: float64 (default) or long double.
 
     Returns:
-        X (n, d), y (n,) in {-1, +1}. Separability is not checked (digits pairs are separable;
-        iris setosa against either other class is, versicolor against virginica is not).
+        X (n, d), y (n,) in {-1, +1}. Separability (through the origin) is not checked: digits
+        (0, 1) and iris (0, 1) are separable, breast_cancer is raw but not once standardized.
 
     Raises:
         ImportError: scikit-learn is not installed (``pip install "implicit-bias[sklearn]"``).
