@@ -8,5 +8,6 @@
 namespace py = pybind11;
 
 void register_config(py::module_& m);
+void register_build_info(py::module_& m);
 template <class T>
 void register_runs(py::module_& m, const char* suffix);

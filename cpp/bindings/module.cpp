@@ -6,6 +6,7 @@
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Compiled engine of implicit_bias (private: use the Python API).";
     register_config(m);
+    register_build_info(m);
     register_runs<double>(m, "float64");
     register_runs<long double>(m, "longdouble");
     m.attr("openmp") = implicit_bias::openmp_enabled();

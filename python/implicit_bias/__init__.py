@@ -12,12 +12,17 @@ import importlib
 from typing import Any
 
 from . import optimizers, schedules
+from ._core import build_info as _core_build_info
 from ._core import openmp as openmp_enabled
 from .errors import DegenerateProblemError, NotSeparableError, RunFileError
 from .optimizers import SGD, GD, AdaGrad, Adam, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
 from .engine import Run, Trajectory, train, train_many
 
 from ._version import __version__
+
+#: How the compiled core was built: compiler, flags (native, fp_contract, openmp), the instruction-set
+#: macros it was compiled with (``isa``), package and pybind11 / Eigen versions. A plain dict.
+build_info: dict[str, Any] = _core_build_info()
 
 # name -> (submodule, attribute or None for the module itself), imported on first access.
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -76,6 +81,7 @@ __all__ = [
     "schedules",
     "train",
     "train_many",
+    "build_info",
     "openmp_enabled",
     "__version__",
     *_LAZY,

@@ -138,7 +138,10 @@ def _add_run_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _load_toml(path: str, allowed: Sequence[str], parser: argparse.ArgumentParser) -> dict[str, Any]:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: tomli is the package tomllib was made from (same API)
+        import tomli as tomllib
 
     try:
         with open(path, "rb") as fh:

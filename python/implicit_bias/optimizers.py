@@ -5,17 +5,21 @@ They hold hyper-parameters only; the update rules live in the C++ core (see SPEC
 second moment is 0 gets no update; Adam's ``eps`` is added outside the square root; bias
 correction divides by ``1 - beta**(t + 1)`` at step t = 0, 1, 2, ... Hyper-parameters are Python
 floats; a long-double run converts them with ``np.longdouble(value)``.
+
+Hyper-parameters are keyword-only (``Adam(beta2=0.99)``; ``Adam(0.99)`` is a TypeError), so a
+learning rate passed by habit as the first argument cannot silently become ``beta1``. The learning
+rate is an argument of the run (``ib.train(..., lr=...)``), not of the optimizer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from ._validation import ORDERS, check_real
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Optimizer:
     """Base class of every optimizer configuration."""
 
@@ -24,12 +28,27 @@ class Optimizer:
     #: Sampling orders the update rule is defined for (``ib.Run`` refuses the others).
     orders: ClassVar[tuple[str, ...]] = ORDERS
 
+    def __new__(cls, *args: object, **kwargs: object) -> Optimizer:
+        # The dataclass __init__ refuses these too; this says why, before it runs.
+        if args:
+            names = [f.name for f in fields(cls) if f.init]
+            usage = ", ".join(f"{n}=..." for n in names)
+            what = f"hyper-parameters are keyword-only: {cls.__name__}({usage})" if names else "takes no hyper-parameters"
+            raise TypeError(
+                f"{cls.__name__}: {what}; got {len(args)} positional argument(s). The learning rate is an "
+                "argument of the run: ib.train(..., lr=...)"
+            )
+        for f in fields(cls):
+            if not f.init and f.name in kwargs:
+                raise TypeError(f"{f.name}: {cls.__name__} fixes {f.name} = {f.default!r} (not an argument); use Adam for other values")
+        return super().__new__(cls)
+
     def core_params(self) -> dict[str, float | bool | str]:
         """The fields the core reads: kind, beta1, beta2, eps, beta, bias_correction."""
         return {"kind": self.kind}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GD(Optimizer):
     """Gradient descent, or SGD when the batch is smaller than n: ``w -= eta_t g_B``."""
 
@@ -40,14 +59,14 @@ class GD(Optimizer):
 SGD = GD
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SignGD(Optimizer):
     """Sign gradient descent: ``w -= eta_t sign(g_B)`` with sign(0) = 0."""
 
     kind: ClassVar[str] = "sign_gd"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Adam(Optimizer):
     """Adam with optional bias correction and ``eps`` outside the square root.
 
@@ -80,22 +99,22 @@ class Adam(Optimizer):
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RMSProp(Adam):
-    """RMSProp = Adam with ``beta1 = 0`` and no bias correction (PyTorch's ``alpha`` is ``beta2``)."""
+    """RMSProp = Adam with ``beta1 = 0`` and no bias correction (PyTorch's ``alpha`` is ``beta2``).
 
-    beta1: float = 0.0
+    Its hyper-parameters are ``beta2`` and ``eps``. ``beta1`` and ``bias_correction`` are fixed
+    (0.0 and False, not arguments) and kept as attributes, so an RMSProp is an :class:`Adam` for
+    the core and for ``isinstance``.
+    """
+
+    beta1: float = field(default=0.0, init=False, repr=False)
     beta2: float = 0.99
     eps: float = 0.0
-    bias_correction: bool = False
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.beta1 != 0.0 or self.bias_correction:
-            raise ValueError("beta1: RMSProp has beta1 = 0 and no bias correction; use Adam for others")
+    bias_correction: bool = field(default=False, init=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdamProxy(Optimizer):
     """The beta2 -> 1 limit of per-sample Adam, one full pass per step.
 
@@ -106,7 +125,7 @@ class AdamProxy(Optimizer):
     kind: ClassVar[str] = "adam_proxy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Signum(Optimizer):
     """Sign of momentum: ``m = beta m + (1-beta) g``; ``w -= eta_t sign(m)``. ``beta=0`` is SignGD."""
 
@@ -120,7 +139,7 @@ class Signum(Optimizer):
         return {"kind": self.kind, "beta": float(self.beta)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdaGrad(Optimizer):
     """AdaGrad: ``v += g**2``; ``w -= eta_t g / (sqrt(v) + eps)`` (v starts at 0)."""
 
@@ -134,7 +153,7 @@ class AdaGrad(Optimizer):
         return {"kind": self.kind, "eps": float(self.eps)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Lion(Optimizer):
     """Lion without weight decay: ``c = beta1 m + (1-beta1) g``; ``w -= eta_t sign(c)``;
     ``m = beta2 m + (1-beta2) g``."""
@@ -151,7 +170,7 @@ class Lion(Optimizer):
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdamEpochMap(Optimizer):
     """SPEC's epoch map (Prop. 2.5 of the study): one step = one epoch of cyclic Adam, linearized.
 
@@ -183,16 +202,33 @@ class AdamEpochMap(Optimizer):
 ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (GD, SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion, AdamEpochMap)
 
 
+def _fixed_fields(cls: type[Optimizer]) -> dict[str, object]:
+    """Fields a class fixes (not constructor arguments), with their values: RMSProp's beta1 = 0."""
+    return {f.name: f.default for f in fields(cls) if not f.init}
+
+
 def describe(optimizer: Optimizer) -> dict[str, object]:
-    """A JSON-ready description: class name plus hyper-parameters."""
-    params = {k: v for k, v in optimizer.core_params().items() if k != "kind"}
+    """A JSON-ready description: class name plus the hyper-parameters the constructor takes."""
+    fixed = _fixed_fields(type(optimizer))
+    params = {k: v for k, v in optimizer.core_params().items() if k != "kind" and k not in fixed}
     return {"name": type(optimizer).__name__, **params}
 
 
 def from_description(desc: dict[str, object]) -> Optimizer:
-    """Inverse of :func:`describe`."""
+    """Inverse of :func:`describe`.
+
+    Descriptions written before RMSProp lost its fixed ``beta1`` / ``bias_correction`` arguments
+    still load when those hold the fixed values (0.0, False); any other value is refused.
+    """
     by_name = {cls.__name__: cls for cls in ALL_OPTIMIZERS}
     name = desc.get("name")
     if name not in by_name:
         raise ValueError(f"optimizer: unknown optimizer {name!r}; known: {', '.join(by_name)}")
-    return by_name[str(name)](**{k: v for k, v in desc.items() if k != "name"})  # type: ignore[arg-type]
+    cls = by_name[str(name)]
+    params = {k: v for k, v in desc.items() if k != "name"}
+    for key, value in _fixed_fields(cls).items():
+        if key in params:
+            given = params.pop(key)
+            if given != value:
+                raise ValueError(f"{key}: {cls.__name__} has {key} = {value!r} (got {given!r}); use Adam for others")
+    return cls(**params)  # type: ignore[arg-type]

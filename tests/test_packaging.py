@@ -1,0 +1,66 @@
+"""LICENSE, CITATION.cff and the sdist's contents (needs the source tree)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import implicit_bias as ib
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (ROOT / "pyproject.toml").exists(), reason="needs the source tree")
+
+
+def _pyproject() -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        tomllib = pytest.importorskip("tomli")
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _cff() -> dict[str, str]:
+    """Top-level scalar keys of CITATION.cff (a tiny reader: no YAML dependency)."""
+    out = {}
+    for line in (ROOT / "CITATION.cff").read_text().splitlines():
+        m = re.match(r'^([a-z-]+):\s*"?([^"]*?)"?\s*$', line)
+        if m and m.group(2):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def test_license_is_mit():
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License")
+    assert "Copyright (c) 2026 The implicit-bias developers" in text
+    assert _pyproject()["project"]["license"] == "MIT"
+
+
+def test_citation_matches_the_package():
+    cff = _cff()
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["version"] == _pyproject()["project"]["version"] == ib.__version__
+    assert cff["license"] == "MIT"
+    assert cff["date-released"] == "2026-12-03"
+    assert cff["title"].startswith("implicit-bias")
+    assert '- name: "The implicit-bias developers"' in (ROOT / "CITATION.cff").read_text()
+
+
+def test_sdist_has_license_and_citation_but_no_bench_results(tmp_path):
+    pytest.importorskip("scikit_build_core")
+    code = f"from scikit_build_core.build import build_sdist; print(build_sdist({str(tmp_path)!r}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    name = out.stdout.strip().splitlines()[-1]
+    with tarfile.open(tmp_path / name) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    assert {"LICENSE", "CITATION.cff", "pyproject.toml", "CMakeLists.txt"} <= names
+    assert "cpp/bindings/build_info.hpp.in" in names
+    assert not [n for n in names if n.startswith("bench/results")]
+    assert "bench/engine.py" in names  # the benchmark scripts stay
