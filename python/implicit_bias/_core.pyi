@@ -1,103 +1,396 @@
-# Hand-written stubs of the compiled engine (cpp/bindings). Private: use implicit_bias.train / Run.
+"""
+Compiled engine of implicit_bias (private: use the Python API).
+"""
 from __future__ import annotations
-
-import enum
-from typing import Any, Sequence
-
-import numpy as np
-import numpy.typing as npt
-
-openmp: bool
-
-def max_threads() -> int: ...
-def build_info() -> dict[str, Any]:
-    """Keys: version, compiler, compiler_version, compiler_string, build_type, flags, native,
-    fp_contract, fast_math, math_errno, openmp, architecture, system, isa (list of the instruction-set
-    macro names defined, e.g. "__SSE2__", "__AVX2__", "__FMA__"), flt_eval_method, long_double_digits,
-    eigen_version, eigen_simd, pybind11_version."""
-def _contract_probe(a: float, b: float, c: float) -> float: ...
-
-class OptimizerKind(enum.IntEnum):
-    gd = 0
-    sign_gd = 1
-    adam = 2
-    adam_proxy = 3
-    signum = 4
-    adagrad = 5
-    lion = 6
-    adam_epoch_map = 7
-
-class LossKind(enum.IntEnum):
-    logistic = 0
-    exponential = 1
-
-class ScheduleKind(enum.IntEnum):
-    constant = 0
-    polynomial = 1
-    step_decay = 2
-
-class Order(enum.IntEnum):
-    cyclic = 0
-    reshuffle = 1
-    replacement = 2
-
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'max_threads', 'openmp']
+class OptimizerKind:
+    """
+    Members:
+    
+      gd
+    
+      sign_gd
+    
+      adam
+    
+      adam_proxy
+    
+      signum
+    
+      adagrad
+    
+      lion
+    
+      adam_epoch_map
+    """
+    __members__: typing.ClassVar[dict[str, OptimizerKind]]
+    adagrad: typing.ClassVar[OptimizerKind]
+    adam: typing.ClassVar[OptimizerKind]
+    adam_epoch_map: typing.ClassVar[OptimizerKind]
+    adam_proxy: typing.ClassVar[OptimizerKind]
+    gd: typing.ClassVar[OptimizerKind]
+    lion: typing.ClassVar[OptimizerKind]
+    sign_gd: typing.ClassVar[OptimizerKind]
+    signum: typing.ClassVar[OptimizerKind]
+    @typing.overload
+    def __eq__(self, other: OptimizerKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: OptimizerKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class LossKind:
+    """
+    Members:
+    
+      logistic
+    
+      exponential
+    """
+    __members__: typing.ClassVar[dict[str, LossKind]]
+    exponential: typing.ClassVar[LossKind]
+    logistic: typing.ClassVar[LossKind]
+    @typing.overload
+    def __eq__(self, other: LossKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: LossKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class ScheduleKind:
+    """
+    Members:
+    
+      constant
+    
+      polynomial
+    
+      step_decay
+    """
+    __members__: typing.ClassVar[dict[str, ScheduleKind]]
+    constant: typing.ClassVar[ScheduleKind]
+    polynomial: typing.ClassVar[ScheduleKind]
+    step_decay: typing.ClassVar[ScheduleKind]
+    @typing.overload
+    def __eq__(self, other: ScheduleKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: ScheduleKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class Order:
+    """
+    Members:
+    
+      cyclic
+    
+      reshuffle
+    
+      replacement
+    """
+    __members__: typing.ClassVar[dict[str, Order]]
+    cyclic: typing.ClassVar[Order]
+    replacement: typing.ClassVar[Order]
+    reshuffle: typing.ClassVar[Order]
+    @typing.overload
+    def __eq__(self, other: Order) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: Order) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
 class OptimizerParams:
-    kind: OptimizerKind
-    beta1: float
-    beta2: float
-    eps: float
-    beta: float
     bias_correction: bool
-    def __init__(self) -> None: ...
-
+    kind: OptimizerKind
+    def __init__(self) -> None:
+        ...
+    @property
+    def beta(self) -> float:
+        ...
+    @beta.setter
+    def beta(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta1(self) -> float:
+        ...
+    @beta1.setter
+    def beta1(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta2(self) -> float:
+        ...
+    @beta2.setter
+    def beta2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def eps(self) -> float:
+        ...
+    @eps.setter
+    def eps(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 class RunConfig:
-    optimizer: OptimizerParams
     loss: LossKind
-    schedule: ScheduleKind
-    eta0: float
-    power: float
-    factor: float
-    every: int
+    optimizer: OptimizerParams
     order: Order
-    batch_size: int
-    seed: int
-    def __init__(self) -> None: ...
-
-class _Dataset:
+    schedule: ScheduleKind
+    def __init__(self) -> None:
+        ...
     @property
-    def n(self) -> int: ...
+    def batch_size(self) -> int:
+        ...
+    @batch_size.setter
+    def batch_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def d(self) -> int: ...
-
-class _Run:
-    def advance(self, t_end: int) -> None: ...
-    def set_grid(self, grid: npt.NDArray[np.uint64]) -> None: ...
+    def eta0(self) -> float:
+        ...
+    @eta0.setter
+    def eta0(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def grid(self) -> npt.NDArray[np.uint64]: ...
+    def every(self) -> int:
+        ...
+    @every.setter
+    def every(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def t(self) -> int: ...
+    def factor(self) -> float:
+        ...
+    @factor.setter
+    def factor(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def w(self) -> npt.NDArray[Any]: ...
+    def power(self) -> float:
+        ...
+    @power.setter
+    def power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def scale_exponent(self) -> int: ...
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class Dataset_float64:
+    def __init__(self, z: numpy.typing.NDArray[numpy.float64]) -> None:
+        """
+        Signed rows z_i = y_i x_i, shape (n, d), C-contiguous.
+        """
     @property
-    def cost_per_step(self) -> float: ...
-    def record(self) -> None: ...
-    def checkpoints(self) -> dict[str, npt.NDArray[Any]]: ...
-    def save_state(self) -> dict[str, Any]: ...
-    def load_state(self, state: dict[str, Any]) -> None: ...
-
-class Dataset_float64(_Dataset):
-    def __init__(self, z: npt.NDArray[np.float64]) -> None: ...
-
-class Dataset_longdouble(_Dataset):
-    def __init__(self, z: npt.NDArray[np.longdouble]) -> None: ...
-
-class Run_float64(_Run):
-    def __init__(self, data: Dataset_float64, w0: npt.NDArray[np.float64], config: RunConfig) -> None: ...
-
-class Run_longdouble(_Run):
-    def __init__(self, data: Dataset_longdouble, w0: npt.NDArray[np.longdouble], config: RunConfig) -> None: ...
-
-def advance_ensemble_float64(runs: Sequence[Run_float64], targets: Sequence[int], threads: int = 0) -> None: ...
-def advance_ensemble_longdouble(runs: Sequence[Run_longdouble], targets: Sequence[int], threads: int = 0) -> None: ...
+    def d(self) -> int:
+        ...
+    @property
+    def n(self) -> int:
+        ...
+class Run_float64:
+    def __init__(self, data: Dataset_float64, w0: numpy.typing.NDArray[numpy.float64], config: RunConfig) -> None:
+        ...
+    def advance(self, t_end: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Advance to step t_end with the GIL released; Ctrl-C stops at a step boundary.
+        """
+    def checkpoints(self) -> dict:
+        ...
+    def load_state(self, state: dict) -> None:
+        ...
+    def record(self) -> None:
+        """
+        Record a checkpoint at the current step.
+        """
+    def save_state(self) -> dict:
+        ...
+    def set_grid(self, grid: numpy.typing.NDArray[numpy.uint64]) -> None:
+        ...
+    @property
+    def cost_per_step(self) -> float:
+        ...
+    @property
+    def grid(self) -> numpy.typing.NDArray[numpy.uint64]:
+        ...
+    @property
+    def scale_exponent(self) -> int:
+        ...
+    @property
+    def t(self) -> int:
+        ...
+    @property
+    def w(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+class Dataset_longdouble:
+    def __init__(self, z: numpy.typing.NDArray[numpy.longdouble]) -> None:
+        """
+        Signed rows z_i = y_i x_i, shape (n, d), C-contiguous.
+        """
+    @property
+    def d(self) -> int:
+        ...
+    @property
+    def n(self) -> int:
+        ...
+class Run_longdouble:
+    def __init__(self, data: Dataset_longdouble, w0: numpy.typing.NDArray[numpy.longdouble], config: RunConfig) -> None:
+        ...
+    def advance(self, t_end: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Advance to step t_end with the GIL released; Ctrl-C stops at a step boundary.
+        """
+    def checkpoints(self) -> dict:
+        ...
+    def load_state(self, state: dict) -> None:
+        ...
+    def record(self) -> None:
+        """
+        Record a checkpoint at the current step.
+        """
+    def save_state(self) -> dict:
+        ...
+    def set_grid(self, grid: numpy.typing.NDArray[numpy.uint64]) -> None:
+        ...
+    @property
+    def cost_per_step(self) -> float:
+        ...
+    @property
+    def grid(self) -> numpy.typing.NDArray[numpy.uint64]:
+        ...
+    @property
+    def scale_exponent(self) -> int:
+        ...
+    @property
+    def t(self) -> int:
+        ...
+    @property
+    def w(self) -> numpy.typing.NDArray[numpy.longdouble]:
+        ...
+def _contract_probe(a: typing.SupportsFloat | typing.SupportsIndex, b: typing.SupportsFloat | typing.SupportsIndex, c: typing.SupportsFloat | typing.SupportsIndex) -> float:
+    """
+    a * b + c in double, compiled with the module's floating-point options (tests only).
+    """
+def advance_ensemble_float64(runs: collections.abc.Sequence[Run_float64], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    """
+    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds).
+    """
+def advance_ensemble_longdouble(runs: collections.abc.Sequence[Run_longdouble], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    """
+    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds).
+    """
+def build_info() -> dict:
+    """
+    How this module was compiled: compiler, flags, instruction set, versions (a new dict per call).
+    """
+def max_threads() -> int:
+    """
+    Threads OpenMP would use by default (1 without OpenMP).
+    """
+openmp: bool = True
