@@ -200,3 +200,13 @@ def test_configuration_defaults_to_portable():
     assert define["IMPLICIT_BIAS_NATIVE"]["default"] == "OFF"
     cmake = (ROOT / "CMakeLists.txt").read_text()
     assert re.search(r'option\(IMPLICIT_BIAS_NATIVE\s+"[^"]*"\s+OFF\)', cmake)
+
+
+def test_dispatch_is_reported_and_only_in_portable_x86_builds() -> None:
+    import platform
+
+    info = ib.build_info
+    if info["native"] or platform.machine() not in ("x86_64", "AMD64") or "GNU" not in str(info.get("compiler", "")).upper():
+        assert info["dispatch"] in ("", "default,x86-64-v3,x86-64-v4")
+    else:
+        assert info["dispatch"] == "default,x86-64-v3,x86-64-v4"

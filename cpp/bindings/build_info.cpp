@@ -4,6 +4,8 @@
 #include <Eigen/Core>
 #include <limits>
 #include <string>
+
+#include <implicit_bias/numerics.hpp>
 #include <vector>
 
 #include "bindings.hpp"
@@ -155,6 +157,8 @@ void register_build_info(py::module_& m) {
             d["build_type"] = IB_BUILD_TYPE;
             d["flags"] = IB_BUILD_FLAGS;
             d["native"] = static_cast<bool>(IB_NATIVE_APPLIED);
+            // instruction sets the run loop is cloned for and chosen among at load time ("" = none)
+            d["dispatch"] = std::string(IB_DISPATCH_TARGETS);
             d["fp_contract"] = IB_BUILD_FP_CONTRACT;
 #ifdef __FAST_MATH__
             d["fast_math"] = true;

@@ -15,7 +15,7 @@ from . import optimizers, schedules
 from ._core import build_info as _core_build_info
 from ._core import openmp as openmp_enabled
 from .errors import DegenerateProblemError, NotSeparableError, RunFileError
-from .optimizers import SGD, GD, AdaGrad, Adam, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
+from .optimizers import SGD, GD, AdaGrad, Adam, AdamEpochMap, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
 from .engine import Run, Trajectory, train, train_many
 
 from ._version import __version__
@@ -64,6 +64,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AdaGrad",
     "Adam",
+    "AdamEpochMap",
     "AdamProxy",
     "DegenerateProblemError",
     "GD",

@@ -33,6 +33,18 @@ struct Limits<long double> {
 #define IB_HOT inline
 #endif
 
+// Runtime dispatch of the run loop (portable builds on x86-64 Linux with GCC): one clone for the
+// baseline, one for x86-64-v3 (AVX2) and one for x86-64-v4 (AVX-512), chosen by the loader (ifunc).
+// With -ffp-contract=off and the fixed-order reductions of dataset.hpp, every clone computes the
+// same bits: wider vectors only run the element-wise loops several coordinates at a time.
+#if defined(IMPLICIT_BIAS_DISPATCH) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define IB_DISPATCH __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#define IB_DISPATCH_TARGETS "default,x86-64-v3,x86-64-v4"
+#else
+#define IB_DISPATCH
+#define IB_DISPATCH_TARGETS ""
+#endif
+
 // The shared gradient scale keeps every scaled state magnitude inside [2^-kScaleBits, 2^kScaleBits].
 inline constexpr int kScaleBits = 128;
 

@@ -231,7 +231,9 @@ class Run final : public RunBase<T> {
     }
 
    protected:
-    void advance_steps(std::uint64_t count) override {
+    void advance_steps(std::uint64_t count) override { advance_steps_dispatched(count); }
+    // Not virtual, so that GCC can clone it per instruction set (IB_DISPATCH, numerics.hpp).
+    IB_DISPATCH void advance_steps_dispatched(std::uint64_t count) {
         for (std::uint64_t s = 0; s < count; ++s) step();
     }
     void save_optimizer(NamedArrays<T>& out) const override { opt_.save(out); }
