@@ -45,8 +45,13 @@ def assert_png(path: Path, min_h: int = 200, min_w: int = 300) -> np.ndarray:
     return img
 
 
-def test_backend_is_headless():
-    assert matplotlib.get_backend().lower() == "agg"
+def test_importing_plots_leaves_the_users_backend_alone():
+    import subprocess
+    import sys
+
+    code = "import matplotlib; matplotlib.use('svg'); import implicit_bias.plots; print(matplotlib.get_backend())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
+    assert out.strip().lower() == "svg"
 
 
 def test_convergence_plots_one_minus_cosine_on_log_axes(runs, tmp_path):

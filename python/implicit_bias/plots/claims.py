@@ -71,12 +71,14 @@ def claim_figure(result: Any, trajectories: Mapping[str, Any], *, path: str | os
     for k, name in enumerate(names):
         vals = [max(r["metrics"].get(f"dist_{name}", np.nan), FLOOR) for r in rows]
         st = REFERENCE_STYLE[name]
-        ax.barh(y + (k - (len(names) - 1) / 2) * hgt, vals, height=hgt, color=st["color"], label=f"from {st['label']}")
+        # a dot plot: on a log axis the length of a bar means nothing, the position of a dot does
+        marker = {"fixed_point": "o", "l2": "s", "linf": "D"}.get(name, "o")
+        ax.plot(vals, y + (k - (len(names) - 1) / 2) * hgt, marker, color=st["color"], ms=5, ls="none", label=f"from {st['label']}")
     ax.set_xscale("log")
     ax.set_yticks(y, [r["label"] for r in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("distance of the last iterate\n(1 − cos; l-inf: 1 − margin ratio if non-unique)")
-    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(True, axis="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     ax.set_title("(b) which reference is nearest", fontsize=10, pad=22)
     # (c) norm growth
@@ -110,7 +112,7 @@ def study_figure(result: Any, trajectories: Mapping[str, Any], *, path: Any, x_l
                 vals = [max(r["metrics"].get(f"dist_{name}", np.nan), FLOOR) for r in rs if value_label(r["x"] if varying else r["group"]) == c]
                 ax.semilogy([cats.index(c)] * len(vals), vals, "o", color=st["color"], alpha=0.45, ms=4)
                 means.append(np.exp(np.mean(np.log(vals))))
-            ax.semilogy(range(len(cats)), means, "-", color=st["color"], lw=1.8, label=f"from {st['label']}")
+            ax.semilogy(range(len(cats)), means, st.get("ls", "-"), color=st["color"], lw=1.8, label=f"from {st['label']}")
         ax.set_xticks(range(len(cats)), cats)
         xname = (x_label or gname) if varying else (x_label or "setting")
         ax.set_xlabel(xname)

@@ -5,22 +5,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import matplotlib
-
-if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline", "pdf", "svg", "cairo"):
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt  # the user's backend is left alone (headless machines get Agg by default)
+import numpy as np
 
 __all__ = ["ALIASES", "REFERENCE_STYLE", "DIST_LABEL", "FLOOR", "ITERATE_COLORS", "finish", "f64", "series", "palette", "new_axes"]
 
-#: Colour and label of each reference, shared by every figure.
+#: Colour, line style and label of each reference, shared by every figure (Okabe-Ito colours, which
+#: stay distinct under the common colour-vision deficiencies, plus a line style each).
 REFERENCE_STYLE = {
-    "l2": {"color": "#1f77b4", "label": r"$\ell_2$ max margin"},
-    "linf": {"color": "#d62728", "label": r"$\ell_\infty$ max margin"},
-    "fixed_point": {"color": "#2ca02c", "label": r"fixed point $w^*$"},
+    "l2": {"color": "#0072B2", "ls": "-", "label": r"$\ell_2$ max margin"},
+    "linf": {"color": "#D55E00", "ls": "--", "label": r"$\ell_\infty$ max margin"},
+    "fixed_point": {"color": "#009E73", "ls": ":", "label": r"fixed point $w^*$"},
     # each cell's own prediction (batch / rho fixed point, epoch map; our extension)
-    "predicted": {"color": "#CC79A7", "label": "its own prediction"},
+    "predicted": {"color": "#CC79A7", "ls": "-.", "label": "its own prediction"},
 }
 DIST_LABEL = {
     "l2": r"$1-\cos(w_t, w_{\ell_2})$",

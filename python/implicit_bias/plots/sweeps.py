@@ -32,7 +32,7 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
         for name, m in metrics:
             vals = result.aggregate(m)[:, 0]
             st = REFERENCE_STYLE[name]
-            ax.semilogy(x, np.maximum(vals, FLOOR), "o-", color=st["color"], label=f"from {st['label']}")
+            ax.semilogy(x, np.maximum(vals, FLOOR), marker="o", ls=st.get("ls", "-"), color=st["color"], label=f"from {st['label']}")
             for r in result.rows:  # individual seeds
                 if r.get(m) is not None:
                     ax.semilogy(a0.index(value_label(r[keys[0]])), max(r[m], FLOOR), ".", color=st["color"], alpha=0.4)

@@ -64,7 +64,7 @@ def margin_ratios(traj: Any, *, ax: Any = None, path: str | os.PathLike[str] | N
     for name in ("l2", "linf"):
         if name in traj.margin_ratio:
             st = REFERENCE_STYLE[name]
-            ax.semilogx(steps[keep], f64(traj.margin_ratio[name])[keep], color=st["color"], lw=1.6, label=st["label"])
+            ax.semilogx(steps[keep], f64(traj.margin_ratio[name])[keep], st.get("ls", "-"), color=st["color"], lw=1.6, label=st["label"])
     ax.axhline(1.0, color="0.4", ls=":", lw=1)
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"margin ratio $\gamma(w_t)/\gamma^*$")
@@ -120,7 +120,7 @@ def run_figure(traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = 
         if name == "linf" and record.get("references", {}).get("linf_unique") is False:
             s = series(traj, "linf_ratio")
             lab += " (1 − margin ratio: non-unique)"
-        ax.loglog(steps[keep], np.maximum(s[keep], FLOOR), color=st["color"], lw=1.6, label=f"from {lab}")
+        ax.loglog(steps[keep], np.maximum(s[keep], FLOOR), st.get("ls", "-"), color=st["color"], lw=1.6, label=f"from {lab}")
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"$1-\cos(w_t, w_{\mathrm{ref}})$")
     ax.grid(True, alpha=0.3)
