@@ -79,7 +79,13 @@ def test_reproduce_quick_passes_its_claims(tmp_path, capsys):
             assert m["dist_predicted"] < m["dist_fixed_point"] / 3
     for r in c[9]["runs"]:
         assert r["metrics"]["dist_epoch_map"] < r["metrics"]["dist_predicted"] / 10
+    real = summary["real_data"]  # scikit-learn is a test dependency
+    assert [r["label"] for r in real["runs"]] == ["GD", "Det-Adam", "Inc-Adam", "Signum(0.99), b=1"]
+    by_label = {r["label"]: r for r in real["runs"]}
+    assert by_label["GD"]["nearest"].startswith("l2") and by_label["Det-Adam"]["ratio_linf"] > 0.95
+    assert by_label["Inc-Adam"]["nearest"] == "fixed_point"
     md = (out / "summary.md").read_text()
+    assert "*Real data (scikit-learn digits" in md
     assert md.count("(our extension)") >= 3
     for n in (1, 2, 3, 4, 5, 6, 7, 9):
         assert f"## Claim {n}:" in md and f"![claim {n}](claim{n}.png)" in md

@@ -47,6 +47,7 @@ from typing import Any
 
 from ._format import value_label
 from ._version import __version__
+from .experiments.config import DATA_FILE_SUFFIXES
 
 _RUN_FILE_KEYS = ("data", "optimizer", "batch_size", "order", "lr", "loss", "steps", "dtype", "seed", "checkpoints")
 _SWEEP_FILE_KEYS = (*_RUN_FILE_KEYS, "grid", "seeds", "seed_data")
@@ -108,7 +109,12 @@ def _key_value(text: str) -> tuple[str, Any]:
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data (or data.* in the config file)")
-    g.add_argument("--data", metavar="NAME", help="gaussian, generalized_rademacher (gr) or shifted_diagonal")
+    g.add_argument(
+        "--data",
+        metavar="NAME",
+        help="gaussian, generalized_rademacher (gr), shifted_diagonal; sklearn:NAME:A,B (a scikit-learn data set, two "
+        "classes, e.g. sklearn:digits:0,1); or a data file (.npy, .npz, .csv, .svm)",
+    )
     g.add_argument("--n", type=_int, help="number of samples")
     g.add_argument("--d", type=_int, help="dimension")
     g.add_argument("--delta", type=float, help="shift of shifted_diagonal")
@@ -165,7 +171,11 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
     data_flags = {"n": args.n, "d": args.d, "delta": args.delta, "seed": args.data_seed}
     data_flags = {k: v for k, v in data_flags.items() if v is not None}
     data_flags.update(dict(args.data_param))
-    if args.data is not None:
+    if args.data is not None and (args.data.startswith("sklearn:") or args.data.lower().endswith(DATA_FILE_SUFFIXES)):
+        if data_flags:
+            raise ValueError("data: --n/--d/--delta/--data-seed/--data-param apply to generated data sets only")
+        cfg["data"] = args.data  # sklearn:NAME:A,B or a data file, parsed by normalize_config
+    elif args.data is not None:
         cfg["data"] = {"name": args.data, **data_flags}
     elif data_flags:
         if not isinstance(cfg.get("data"), dict) or "name" not in cfg["data"]:

@@ -125,20 +125,52 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
     return sched.to_dict()
 
 
+#: File formats ``data.path`` accepts (read by ``ib.datasets.load``).
+DATA_FILE_SUFFIXES = (".npy", ".npz", ".csv", ".svm", ".svmlight", ".libsvm")
+
+
+def _parse_data_string(text: str) -> dict[str, Any]:
+    """``"sklearn:digits:0,1"`` -> a scikit-learn data set; anything else -> a file path."""
+    if text.startswith("sklearn:"):
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[1]:
+            raise ValueError(f"data: {text!r} must look like sklearn:NAME or sklearn:NAME:A,B (e.g. sklearn:digits:0,1)")
+        out: dict[str, Any] = {"sklearn": parts[1]}
+        if len(parts) == 3:
+            classes = [c.strip() for c in parts[2].split(",")]
+            if len(classes) != 2 or not all(classes):
+                raise ValueError(f"data: {text!r}: give exactly two classes, e.g. sklearn:digits:0,1")
+            out["classes"] = [int(c) if c.lstrip("-").isdigit() else c for c in classes]
+        return out
+    return {"path": text}
+
+
 def normalize_data(spec: Any) -> dict[str, Any]:
     if isinstance(spec, (str, os.PathLike)):
-        spec = {"path": os.fspath(spec)}
+        spec = _parse_data_string(os.fspath(spec))
     if not isinstance(spec, Mapping):
-        raise ValueError(f"data: must be a table with 'name' (and its parameters) or 'path', got {spec!r}")
+        raise ValueError(f"data: must be a table with 'name' (and its parameters), 'sklearn' or 'path', got {spec!r}")
     spec = dict(spec)
     if "path" in spec:
         extra = set(spec) - {"path"}
         if extra:
             raise ValueError(f"data.{sorted(extra)[0]}: not allowed together with data.path")
         path = os.fspath(spec["path"])
-        if not path.endswith((".npz", ".csv")):
-            raise ValueError(f"data.path: must be a .npz (arrays X, y) or .csv (last column = label) file, got {path!r}")
+        if not path.lower().endswith(DATA_FILE_SUFFIXES):
+            raise ValueError(f"data.path: must be a {', '.join(DATA_FILE_SUFFIXES)} file, got {path!r}")
         return {"path": path}
+    if "sklearn" in spec:
+        extra = set(spec) - {"sklearn", "classes", "standardize"}
+        if extra:
+            raise ValueError(f"data.{sorted(extra)[0]}: a scikit-learn data set takes only classes and standardize")
+        out = {"sklearn": str(spec["sklearn"]), "classes": None, "standardize": True, **{k: v for k, v in spec.items() if k != "sklearn"}}
+        if out["classes"] is not None:
+            if isinstance(out["classes"], (str, bytes)) or len(out["classes"]) != 2:
+                raise ValueError(f"data.classes: must be two classes, got {out['classes']!r}")
+            out["classes"] = list(out["classes"])
+        if not isinstance(out["standardize"], bool):
+            raise ValueError(f"data.standardize: must be true or false, got {out['standardize']!r}")
+        return out
     if "name" not in spec:
         raise ValueError("data.name: missing (one of gaussian, generalized_rademacher, shifted_diagonal) or give data.path")
     name = str(spec.pop("name")).lower()
@@ -172,7 +204,7 @@ def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, a
             raise ValueError(f"{key}: unknown configuration key (allowed: {', '.join(CONFIG_KEYS)})")
     cfg = {**DEFAULTS, **config}
     if "data" not in cfg:
-        raise ValueError("data: missing (a data set name with its parameters, or a path to .npz/.csv)")
+        raise ValueError("data: missing (a data set name with its parameters, sklearn:NAME:A,B, or a path to a data file)")
     if "optimizer" not in cfg:
         raise ValueError("optimizer: missing (e.g. {name = \"Adam\", beta2 = 0.999})")
     arrays = allow_arrays and isinstance(cfg["data"], Mapping) and cfg["data"].get("name") == "<arrays>"

@@ -1,8 +1,7 @@
-"""Data of a configuration: generated data sets, ``.npz`` and CSV files."""
+"""Data of a configuration: generated data sets, scikit-learn's bundled data sets, data files."""
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -12,47 +11,24 @@ import numpy as np
 from .. import datasets
 from .config import normalize_data
 
-def read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
-    if not rows:
-        raise ValueError(f"data.path: {path} is empty")
-    header = None
-    try:
-        [float(c) for c in rows[0]]
-    except ValueError:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    try:
-        arr = np.array([[float(c) for c in r] for r in rows], dtype=np.float64)
-    except ValueError as exc:
-        raise ValueError(f"data.path: {path} has a non-numeric entry ({exc})") from exc
-    if arr.ndim != 2 or arr.shape[1] < 2:
-        raise ValueError(f"data.path: {path} needs at least two columns (features..., label)")
-    label_col = arr.shape[1] - 1
-    if header is not None:
-        for name in ("y", "label", "labels"):
-            if name in header:
-                label_col = header.index(name)
-    y = arr[:, label_col]
-    X = np.delete(arr, label_col, axis=1)
-    return X, y
-
-
 def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(X, y)`` for a normalized data spec (a generated data set or a .npz / .csv file)."""
+    """Return ``(X, y)`` for a normalized data spec: a generated data set, a scikit-learn data set or a
+    data file (.npy / .npz / CSV / svmlight, read by ``ib.datasets.load``)."""
     spec = normalize_data(spec)
     if "path" in spec:
         path = spec["path"]
         if not os.path.exists(path):
             raise ValueError(f"data.path: no such file: {path}")
-        if path.endswith(".npz"):
-            with np.load(path, allow_pickle=False) as f:
-                missing = [k for k in ("X", "y") if k not in f.files]
-                if missing:
-                    raise ValueError(f"data.path: {path} must hold arrays 'X' and 'y' (missing {', '.join(missing)}; found {', '.join(f.files)})")
-                X, y = f["X"], f["y"]
-        else:
-            X, y = read_csv(path)
+        try:
+            X, y = datasets.load(path)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"data.path: {exc}") from exc
+    elif "sklearn" in spec:
+        classes = None if spec["classes"] is None else tuple(spec["classes"])
+        try:
+            X, y = datasets.load_sklearn(spec["sklearn"], classes=classes, standardize=spec["standardize"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"data.sklearn: {exc}") from exc
     else:
         params = {k: v for k, v in spec.items() if k != "name"}
         out = getattr(datasets, spec["name"])(**params)

@@ -43,6 +43,8 @@ class Summary:
     illustration: dict[str, Any] = field(default_factory=dict)
     #: data and figure of the transition between b = 1 and b = n (claims 6, 7, 9; our extension)
     transition: dict[str, Any] = field(default_factory=dict)
+    #: the headline comparison on real data (scikit-learn's digits), when scikit-learn is installed
+    real_data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -63,6 +65,7 @@ class Summary:
             "thresholds": DEFAULT_THRESHOLDS,
             "illustration": jsonable(self.illustration),
             "transition": jsonable(self.transition),
+            "real_data": jsonable(self.real_data),
             "claims": [
                 {
                     "number": c.number,
@@ -129,6 +132,17 @@ def _markdown(s: Summary) -> str:
         near = ", ".join(f"{k} → {_nearest_label(v)}" for k, v in s.illustration["nearest"].items())
         L.append(f"*Illustration (d = 2, {s.illustration['data']}):* nearest reference of each limit: {near}.\n")
         L.append(f"![2-D illustration]({s.illustration['figure']})\n")
+    if s.real_data:
+        L.append(f"*Real data ({s.real_data['data']}):* distance of each limit from the references (no claim; reported).\n")
+        L.append("| Run | steps | 1 − cos l2 | l-inf: 1 − cos (1 − ratio if non-unique) | 1 − cos w* | ratio l-inf | nearest |")
+        L.append("|---|---|---|---|---|---|---|")
+        for r in s.real_data["runs"]:
+            cells = [f"{r[k]:.2e}" if r.get(k) is not None else "—" for k in ("dist_l2", "dist_linf", "dist_fixed_point")]
+            ratio = f"{r['ratio_linf']:.4f}" if r.get("ratio_linf") is not None else "—"
+            L.append(f"| {r['label']} | {r['steps']:.0e} | {' | '.join(cells)} | {ratio} | {_nearest_label(r.get('nearest'))} |")
+        L.append("")
+        for note in s.real_data.get("notes", []):
+            L.append(f"> {note}\n")
     if s.transition:
         L.append(
             "*Transition between b = 1 and b = n (our extension of the original study: the batch fixed point and "

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import plots
 from .._version import __version__
-from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs
+from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs, real_data_runs
 from .claims import DEFAULT_THRESHOLDS, MATCHED_KINDS
 from .compare import prediction_metrics
 from .config import config_key, normalize_config
@@ -52,6 +52,7 @@ def reproduce(
     theory: bool = True,
     resume: bool = True,
     illustration: bool = True,
+    real_data: bool = True,
 ) -> Summary:
     """Reproduce the claims of SPEC.md end to end; write ``summary.md``, ``summary.json``, figures.
 
@@ -64,7 +65,8 @@ def reproduce(
     ``(label, config) -> kind``. Runs are cached in ``out_dir/runs`` by config hash, so a rerun
     only computes what is missing (``resume=False`` recomputes). ``theory``: also report
     ``ib.predicted_direction`` for every run. ``illustration``: also draw ``illustration_2d.png``
-    (a d = 2 data set with the limit boundaries of GD, Det-Adam, Inc-Adam and Signum).
+    (a d = 2 data set with the limit boundaries of GD, Det-Adam, Inc-Adam and Signum). ``real_data``:
+    also compare the same optimizers on scikit-learn's digits (0 vs 1), if scikit-learn is installed.
     """
     t0 = time.perf_counter()
     if claims is None:
@@ -91,6 +93,10 @@ def reproduce(
         for k, spec in enumerate(defs[num].runs):
             cfg = normalize_config(spec.config)
             cells[(num, k)] = Cell(config_key(cfg, None), cfg, {"claim": num, "label": spec.label})
+    real_specs = real_data_runs(quick) if real_data and _have_sklearn() else []
+    for k, spec in enumerate(real_specs):
+        cfg = normalize_config(spec.config)
+        cells[(-1, k)] = Cell(config_key(cfg, None), cfg, {"claim": -1, "label": spec.label})
     if illustration:
         for k, spec in enumerate(illustration_runs(quick)):
             cfg = normalize_config(spec.config)
@@ -173,8 +179,20 @@ def reproduce(
             title=f"d = 2 example: limit directions after {specs[0].config['steps']:.0e} steps",
         )
         extra = {"figure": "illustration_2d.png", "data": DATA_2D, "nearest": nearest}
+    real: dict[str, Any] = {}
+    if real_specs:
+        refs_real = cache.references(normalize_config(real_specs[0].config)["data"])
+        real = {
+            "data": "scikit-learn digits, classes 0 vs 1 (standardized, all-zero pixels dropped)",
+            "notes": list(refs_real.notes),
+            "runs": [
+                {"label": spec.label, "steps": results[cells[(-1, k)].key][1]["metrics"]["steps"],
+                 **{key: results[cells[(-1, k)].key][1]["metrics"].get(key) for key in ("dist_l2", "dist_linf", "dist_fixed_point", "ratio_linf", "nearest")}}
+                for k, spec in enumerate(real_specs)
+            ],
+        }
     transition = _transition(claim_results, results, cache, out) if {6, 7} & set(numbers) else {}
-    summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra, transition)
+    summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra, transition, real)
     atomic_write_text(out / "summary.json", json.dumps(summary.to_json(), indent=1))
     atomic_write_text(out / "summary.md", summary.to_markdown())
     return summary
@@ -200,3 +218,9 @@ def _transition(claim_results: list[ClaimResult], results: Mapping[str, Any], ca
         path=out / "transition.png",
     )
     return {"figure": "transition.png", **data}
+
+
+def _have_sklearn() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
