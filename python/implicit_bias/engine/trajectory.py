@@ -89,6 +89,26 @@ class Trajectory:
             f"dtype = {self.w.dtype}, references: {refs})"
         )
 
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame in long format: one row per checkpoint and quantity, columns ``step``,
+        ``quantity`` (norm, log_loss, margin_l2, margin_linf, min_margin, scale_exponent,
+        cosine/<ref>, margin_ratio/<ref>) and ``value`` (float64). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("to_dataframe needs pandas: pip install pandas") from exc
+        series = {k: getattr(self, k) for k in TRAJECTORY_ARRAYS if k not in ("steps", "w")}
+        series.update({f"cosine/{k}": v for k, v in self.cosine.items()})
+        series.update({f"margin_ratio/{k}": v for k, v in self.margin_ratio.items()})
+        steps = np.asarray(self.steps, dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "step": np.tile(steps, len(series)),
+                "quantity": np.repeat(list(series), steps.size),
+                "value": np.concatenate([np.asarray(v, dtype=np.float64) for v in series.values()]) if series else [],
+            }
+        )
+
     def save(self, path: str | PathLike[str]) -> None:
         """Write to a ``.npz`` file atomically (arrays keep their dtype; config stored as JSON)."""
         import json

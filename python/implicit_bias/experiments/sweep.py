@@ -46,6 +46,14 @@ class SweepResult:
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
 
+    def to_dataframe(self) -> Any:
+        """One row per cell (grid values, seed, key, steps and final metrics) as a pandas DataFrame."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("to_dataframe needs pandas: pip install pandas") from exc
+        return pd.DataFrame([{k: value_label(v) if isinstance(v, Mapping) else v for k, v in row.items()} for row in self.rows])
+
     def aggregate(self, metric: str) -> np.ndarray:
         """Mean of ``metric`` over seeds on the grid, shape (len(axis 0), len(axis 1)) (1-D grids: (k, 1))."""
         keys = list(self.grid)
