@@ -103,6 +103,13 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     return value
 
 
+def check_step_count(name: str, value: Any, low: int = 0, high: int = MAX_STEPS) -> int:
+    """A step count: an int, or a float with an integral value such as ``1e6`` (as the CLI accepts)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) <= 2**53:
+        value = int(value)
+    return check_int(name, value, low, high)
+
+
 def check_real(
     name: str,
     value: Any,

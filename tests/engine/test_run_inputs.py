@@ -269,3 +269,15 @@ def test_w0_good_list():
     c = train(steps=3, lr=0.05)
     np.testing.assert_array_equal(a.w, b.w)
     assert not np.array_equal(a.w[-1], c.w[-1])
+
+
+def test_integral_float_steps_and_batch_size_n_as_the_cli_accepts() -> None:
+    a = train(steps=1e3, batch_size="n", lr=0.05)
+    b = train(steps=1000, batch_size=None, lr=0.05)
+    np.testing.assert_array_equal(a.w, b.w)
+    with pytest.raises(ERR, match=word("steps")):
+        train(steps=1e3 + 0.5)
+    with pytest.raises(ERR, match=word("steps")):
+        train(steps=2.0**64)  # beyond the 64-bit signed step counter
+    with pytest.raises(ERR, match=word("batch_size")):
+        train(batch_size="all")

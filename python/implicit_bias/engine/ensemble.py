@@ -14,7 +14,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike, DTypeLike
 
-from .._validation import MAX_STEPS, check_int
+from .._validation import MAX_STEPS, check_int, check_step_count
 from .driver import drive
 from .run import PreparedData, Run, advance_ensemble
 from .trajectory import Trajectory
@@ -75,7 +75,7 @@ def advance_many(
         raise ValueError(f"checkpoints: got {len(counts)} counts for {len(runs)} runs")
     targets = []
     for run, s, c in zip(runs, steps, counts):
-        s = check_int("steps", s, 0, MAX_STEPS - run.t)
+        s = check_step_count("steps", s, 0, MAX_STEPS - run.t)
         targets.append(run.t + s)
         run.plan(run.t + s, check_int("checkpoints", c, 1))
     drive([r.core for r in runs], targets, advance_ensemble(dtypes.pop()), threads=check_threads(threads),

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .. import _core
 from .. import optimizers as _opt
-from .._validation import LOSSES, MAX_STEPS, ORDERS, as_real_array, check_choice, check_data, check_int, resolve_dtype
+from .._validation import LOSSES, MAX_STEPS, ORDERS, as_real_array, check_choice, check_data, check_int, check_step_count, resolve_dtype
 from ..errors import RunFileError
 from ..schedules import Schedule, as_schedule, from_dict
 from .driver import drive
@@ -84,7 +84,7 @@ class Run:
         :class:`PreparedData` (then ``y`` must be None and ``dtype`` is the data's).
     y : (n,) labels in {-1, +1}.
     optimizer : an :mod:`implicit_bias.optimizers` configuration, e.g. ``ib.Adam(beta2=0.99)``.
-    batch_size : samples per step in [1, n]; default n (full batch).
+    batch_size : samples per step in [1, n]; default (None or "n") n, the full batch.
     order : "cyclic" (fixed row order; when batch_size does not divide n the last batch of each
         epoch has n mod batch_size samples), "reshuffle" (new seeded permutation every epoch) or
         "replacement" (batch_size indices drawn uniformly with replacement every step).
@@ -101,7 +101,7 @@ class Run:
         y: ArrayLike | None,
         optimizer: _opt.Optimizer,
         *,
-        batch_size: int | None = None,
+        batch_size: int | str | None = None,
         order: str = "cyclic",
         lr: float | Schedule = 0.1,
         loss: str = "logistic",
@@ -122,7 +122,7 @@ class Run:
         if not isinstance(optimizer, _opt.Optimizer):
             raise TypeError(f"optimizer: must be an optimizer such as ib.Adam(), got {optimizer!r}")
         self.optimizer = optimizer
-        self.batch_size = n if batch_size is None else check_int("batch_size", batch_size, 1, n)
+        self.batch_size = n if batch_size is None or batch_size == "n" else check_int("batch_size", batch_size, 1, n)
         self.order = check_choice("order", order, ORDERS)
         if self.order not in optimizer.orders:
             allowed = ", ".join(repr(o) for o in optimizer.orders)
@@ -237,7 +237,7 @@ class Run:
         consistent at a step boundary: call ``advance`` again (or ``save``) to continue; the
         result is bit-for-bit the uninterrupted one.
         """
-        steps = check_int("steps", steps, 0, MAX_STEPS - self.t)
+        steps = check_step_count("steps", steps, 0, MAX_STEPS - self.t)
         checkpoints = check_int("checkpoints", checkpoints, 1)
         target = self.t + steps
         self.plan(target, checkpoints)
@@ -344,8 +344,8 @@ def train(
     y: ArrayLike,
     optimizer: _opt.Optimizer,
     *,
-    steps: int,
-    batch_size: int | None = None,
+    steps: int | float,
+    batch_size: int | str | None = None,
     order: str = "cyclic",
     lr: float | Schedule = 0.1,
     loss: str = "logistic",
@@ -363,7 +363,7 @@ def train(
     ``cosine[name]`` (and ``margin_ratio[name]`` when the reference has ``.norm`` and ``.gamma``).
     On Ctrl-C the KeyboardInterrupt carries the consistent, resumable run as ``exc.run``.
     """
-    steps = check_int("steps", steps, 0, MAX_STEPS)
+    steps = check_step_count("steps", steps, 0, MAX_STEPS)
     checkpoints = check_int("checkpoints", checkpoints, 1)
     if references is not None and not isinstance(references, Mapping):
         raise TypeError("references: must be a mapping name -> direction")

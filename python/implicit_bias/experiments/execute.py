@@ -155,10 +155,16 @@ def default_executor(spec: str | None) -> Any:
     ``"tcp://host:port"`` -> that dask scheduler. Returns ``(executor, closer)``."""
     if spec is None:
         return None, (lambda: None)
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ValueError('dask: running on dask needs dask.distributed: pip install "implicit-bias[dask]"') from exc
 
     if spec.startswith("dask"):
-        workers = int(spec.split(":", 1)[1]) if ":" in spec else (os.cpu_count() or 1)
+        count = spec.split(":", 1)[1] if ":" in spec else str(os.cpu_count() or 1)
+        if not count.isdigit() or not 1 <= int(count) <= 256:
+            raise ValueError(f"dask: the number of local workers must be an integer in [1, 256], got {spec!r}")
+        workers = int(count)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
 
