@@ -1,6 +1,6 @@
 """The beta2 -> 1 preconditioner of Adam for every batch size and sampling order (one home of P and T).
 
-Our extension of the original study (see docs/predictions.md): late in training the per-sample
+Our extension of the original study (see docs/math.md and docs/predictions_derivation.md): late in training the per-sample
 gradients are ``g_i ~ -mu_i z_i``; a batch B contributes its mean ``g_B = (1/|B|) sum_{i in B} g_i``,
 and as beta2 -> 1 the second moment averages ``g_B^2`` over many epochs, so the epoch update is
 ``P^-1 sum_B g_B`` with ``P_k = sqrt(E[sum_B g_B[k]^2])``. In terms of the dual weights ``lambda``
