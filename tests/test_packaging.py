@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -45,7 +46,8 @@ def test_license_is_mit():
 def test_citation_matches_the_package():
     cff = _cff()
     assert cff["cff-version"] == "1.2.0"
-    assert cff["version"] == _pyproject()["project"]["version"] == ib.__version__
+    assert cff["version"] == ib.__version__ == importlib.metadata.version("implicit-bias")
+    assert _pyproject()["project"]["dynamic"] == ["version"]  # read from _version.py, the one place it is written
     assert cff["license"] == "MIT"
     assert cff["date-released"] == "2026-12-03"
     assert cff["title"].startswith("implicit-bias")
