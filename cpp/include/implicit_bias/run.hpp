@@ -315,7 +315,9 @@ class Run final : public RunBase<T> {
                     for (std::int64_t k = 0; k < size; ++k)
                         log_top = std::max(log_top, Loss::log_abs_deriv(margins_[k]) + data.log_row_max[indices[k]]);
                     if (log_top == -std::numeric_limits<T>::infinity()) return;  // only all-zero rows
-                    rescale(static_cast<std::int64_t>(std::floor(log_top / ln2<T>)) - scale_.exponent());
+                    const std::int64_t target = clamped_exponent(log_top / ln2<T>);
+                    if (target == scale_.exponent()) return;  // at the cap (diverged iterate): gradients are 0
+                    rescale(target - scale_.exponent());
                     continue;
                 }
             }

@@ -24,6 +24,21 @@
 
 namespace implicit_bias {
 
+// Largest |E| the scale takes. Only a diverged iterate gets near it (margins ~ 2^60 ln 2 ~ 8e17): there
+// the shift arithmetic would leave int64 (and the search for a fitting E would never end), so E stops at
+// the cap and gradients that would need more are taken as they come out (0 below, inf above).
+inline constexpr std::int64_t kMaxScaleExponent = std::int64_t(1) << 60;
+
+// floor(x) as a scale exponent, clamped to [-kMaxScaleExponent, kMaxScaleExponent]; NaN gives 0.
+template <class T>
+inline std::int64_t clamped_exponent(T x) {
+    constexpr T cap = static_cast<T>(kMaxScaleExponent);
+    if (!(x == x)) return 0;
+    if (x >= cap) return kMaxScaleExponent;
+    if (x <= -cap) return -kMaxScaleExponent;
+    return static_cast<std::int64_t>(std::floor(x));
+}
+
 template <class T>
 class GradientScale {
    public:
@@ -71,8 +86,10 @@ class GradientScale {
             return true;
         }
         if (log_top > static_cast<T>(kScaleBits) * ln2<T>) {
-            shift = static_cast<std::int64_t>(std::floor(log_top / ln2<T>));
-            return false;
+            shift = clamped_exponent(static_cast<T>(exponent_) + std::floor(log_top / ln2<T>)) - exponent_;
+            if (shift > 0) return false;
+            a = std::exp(log_a);  // E is at its cap: a diverged iterate, let inf propagate
+            return true;
         }
         // Far below the scale the contribution is exactly 0 (and libm's underflow path is slow).
         a = log_a < Limits<T>::exp_zero_below ? T(0) : std::exp(log_a);
