@@ -450,7 +450,10 @@ struct AdamEpochMap : StatelessBase<T> {
                 dd[k] += l2 * (g * g);
             }
         }
-        for (std::int64_t k = 0; k < d; ++k) acc[k] = dd[k] > T(0) ? nn[k] / std::sqrt(dd[k]) : T(0);
+        for (std::int64_t k = 0; k < d; ++k) {
+            const T nk = nn[k], dk = dd[k];  // loaded unconditionally: the select then vectorizes
+            acc[k] = dk > T(0) ? nk / std::sqrt(dk) : T(0);
+        }
         // S_1 .. S_{K-1} by the recurrence, accumulating N_i / sqrt(D_i).
         const T b1 = beta1, b2 = beta2, k1 = c1, k2 = c2;
         for (std::int64_t i = 1; i < K; ++i) {
