@@ -340,7 +340,7 @@ class Run final : public RunBase<T> {
 
     // AdamEpochMap: all n margins at the epoch's w, their coefficients on one scale (re-centred as for
     // AdamProxy), then the K cyclic batch gradients as (multiplier, direction) pairs.
-    void epoch_step(T lr) {
+    IB_HOT void epoch_step(T lr) {
         const auto& data = *data_;
         const std::int64_t n = data.n(), d = data.d();
         Eigen::Map<Vector<T>> u(margins_.data(), n);
