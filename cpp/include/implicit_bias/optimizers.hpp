@@ -41,10 +41,10 @@ enum class OptimizerKind : int {
 // Hyper-parameters as given by the user (Python floats), converted to T by each optimizer.
 struct OptimizerParams {
     OptimizerKind kind = OptimizerKind::gd;
-    double beta1 = 0.9;   // Adam, Lion, AdamEpochMap
-    double beta2 = 0.999; // Adam, Lion, AdamEpochMap
-    double eps = 0.0;     // Adam, AdaGrad (outside the square root)
-    double beta = 0.9;    // Signum
+    double beta1 = 0.9;            // Adam, Lion, AdamEpochMap
+    double beta2 = 0.999;          // Adam, Lion, AdamEpochMap
+    double eps = 0.0;              // Adam, AdaGrad (outside the square root)
+    double beta = 0.9;             // Signum
     bool bias_correction = false;  // Adam
 };
 

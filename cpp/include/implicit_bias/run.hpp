@@ -350,7 +350,8 @@ class Run final : public RunBase<T> {
         for (std::int64_t i = 0; i < n; ++i)
             bound = std::max(bound, coefs_[static_cast<std::size_t>(i)] * data.row_max[i]);
         if (single_) {
-            for (std::int64_t i = 0; i < n; ++i) batch_mult_[static_cast<std::size_t>(i)] = -coefs_[static_cast<std::size_t>(i)];
+            for (std::int64_t i = 0; i < n; ++i)
+                batch_mult_[static_cast<std::size_t>(i)] = -coefs_[static_cast<std::size_t>(i)];
             opt_.epoch_update(w_.data(), data.z.data(), batch_mult_.data(), bound, d, lr);
             return;
         }
@@ -387,11 +388,11 @@ class Run final : public RunBase<T> {
     std::vector<T> margins_, coefs_;  // per batch sample
     Vector<T> grad_;                  // batch gradient (sum), scaled
     T low_;
-    RowMatrix<T> z_squared_;          // AdamProxy only
-    Vector<T> sq_sum_;                // AdamProxy only
+    RowMatrix<T> z_squared_;                 // AdamProxy only
+    Vector<T> sq_sum_;                       // AdamProxy only
     std::vector<std::int64_t> all_indices_;  // AdamProxy and AdamEpochMap: 0 .. n-1
-    RowMatrix<T> batch_sums_;         // AdamEpochMap with b > 1: K x d batch gradient sums, scaled
-    std::vector<T> batch_mult_;       // AdamEpochMap: K multipliers (1/|B_j|, or -a_j when b = 1)
+    RowMatrix<T> batch_sums_;                // AdamEpochMap with b > 1: K x d batch gradient sums, scaled
+    std::vector<T> batch_mult_;              // AdamEpochMap: K multipliers (1/|B_j|, or -a_j when b = 1)
 };
 
 namespace detail {
