@@ -170,12 +170,12 @@ def memory_limit() -> int | None:
     return min(known) if known else None
 
 
-def check_fits(name: str, nbytes: int, what: str) -> None:
+def check_fits(name: str, nbytes: int, what: str, detail: str = "") -> None:
     """Refuse, before anything is allocated, ``what`` needing ``nbytes`` bytes when that exceeds
     the memory this machine has (:func:`memory_limit`); the message starts with ``name``."""
     limit = memory_limit()
     if limit is not None and nbytes > limit:
         raise ValueError(
-            f"{name}: {what} needs {format_bytes(nbytes)} of memory, more than this machine has "
-            f"({format_bytes(limit)}); use smaller sizes"
+            f"{name}: {what} needs {format_bytes(nbytes)} of memory{f' ({detail})' if detail else ''}, "
+            f"more than this machine has ({format_bytes(limit)})"
         )

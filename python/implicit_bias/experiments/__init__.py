@@ -26,7 +26,7 @@ from .execute import default_executor, execute, run_ensemble
 from .report import ClaimResult, Summary
 from .reproduce import reproduce
 from .run import run_config, save_run
-from .store import Cell, DataCache, Store
+from .store import Cell, DataCache, Store, prepare_out_dir
 from .sweep import SweepResult, sweep
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "final_metrics",
     "load_data",
     "normalize_config",
+    "prepare_out_dir",
     "reproduce",
     "run_config",
     "run_ensemble",

@@ -19,15 +19,17 @@ import hashlib
 import inspect
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .. import datasets
 from .. import optimizers as _opt
 from .. import schedules as _sched
-from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS
+from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, check_fits
+from .._version import __version__
 
 CONFIG_KEYS = ("data", "optimizer", "batch_size", "order", "lr", "loss", "steps", "dtype", "seed", "checkpoints")
 DEFAULTS: dict[str, Any] = {
@@ -228,10 +230,42 @@ def data_hash(X: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
+#: Version of the stored cell layout; part of every key (see :func:`config_key`).
+CELL_FORMAT = 2
+
+
+def build_tag() -> dict[str, Any]:
+    """What identifies the code a result came from: the package version, the cell layout, whether
+    the core was built with OpenMP, and the core's own build information when it exposes some
+    (``implicit_bias._core.build_info``, a mapping or a callable returning one)."""
+    tag: dict[str, Any] = {"version": __version__, "cell_format": CELL_FORMAT, "openmp": bool(getattr(_core, "openmp", False))}
+    info = getattr(_core, "build_info", None)
+    if callable(info):
+        info = info()
+    if info is not None:
+        tag["build"] = json.loads(json.dumps(info, sort_keys=True, default=str))
+    return tag
+
+
 def config_key(config: Mapping[str, Any], data_sha: str | None = None) -> str:
-    """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON."""
-    payload = json.dumps({"config": config, "data_sha256": data_sha}, sort_keys=True, separators=(",", ":"))
+    """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON,
+    the data hash and :func:`build_tag` (so a new version or build never reuses old cells)."""
+    payload = json.dumps({"config": config, "data_sha256": data_sha, "build": build_tag()}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def run_bytes(config: Mapping[str, Any], d: int) -> int:
+    """Bytes one run of a normalized configuration holds at most: its checkpoints (at most
+    ``min(checkpoints, steps) + 1`` rows of d + 7 values) and its state vectors."""
+    itemsize = np.dtype(DTYPE_NAMES[config["dtype"]]).itemsize
+    rows = min(int(config["checkpoints"]), int(config.get("steps", config["checkpoints"]))) + 1
+    return rows * (d + 7) * itemsize + 8 * d * itemsize + 16 * int(config["checkpoints"])
+
+
+def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse runs on data of dimension d whose checkpoints and states, together, cannot fit in memory."""
+    total = sum(run_bytes(c, d) for c in configs)
+    check_fits("checkpoints", total, f"{len(configs)} run{'s' if len(configs) > 1 else ''} of d = {d} with up to {max(int(c['checkpoints']) for c in configs)} checkpoints")
 
 
 def resolve_batch(config: Mapping[str, Any], n: int) -> int:
