@@ -352,7 +352,7 @@ def test_genuine_files_of_every_optimizer_order_and_moment_load(tmp_path, dtype)
     """The consistency rules never refuse a real file: every optimizer, order and batch size, saved
     before any step, after 0 steps, after split advances and after a plan without steps."""
     X, y = ib.datasets.gaussian(7, 5, seed=1)
-    opts = [ib.GD(), ib.SignGD(), ib.Adam(bias_correction=True), ib.AdamProxy(), ib.Signum(), ib.AdaGrad(), ib.Lion(), ib.RMSProp(), ib.optimizers.AdamEpochMap(0.9, 0.99)]
+    opts = [ib.GD(), ib.SignGD(), ib.Adam(bias_correction=True), ib.AdamProxy(), ib.Signum(), ib.AdaGrad(), ib.Lion(), ib.RMSProp(), ib.optimizers.AdamEpochMap(beta1=0.9, beta2=0.99)]
     path = tmp_path / "s.npz"
     for opt in opts:
         for order in opt.orders:
