@@ -31,6 +31,9 @@ from .. import schedules as _sched
 from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, check_fits
 from .._version import __version__
 
+#: Most checkpoints a configuration may ask for (each is a row of d + 7 numbers; the log-spaced
+#: grid has at most min(checkpoints, steps) + 1 distinct steps anyway).
+MAX_CHECKPOINTS = 10**6
 CONFIG_KEYS = ("data", "optimizer", "batch_size", "order", "lr", "loss", "steps", "dtype", "seed", "checkpoints")
 DEFAULTS: dict[str, Any] = {
     "batch_size": "n",
@@ -105,9 +108,10 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
         kind = spec.get("kind", spec.get("schedule", "constant"))
         params = {k: v for k, v in spec.items() if k not in ("kind", "schedule")}
         makers = {"constant": _sched.constant, "polynomial": _sched.polynomial, "step_decay": _sched.step_decay}
-        if kind not in makers:
+        if not isinstance(kind, str) or kind not in makers:
             raise ValueError(f"lr.kind: must be one of {', '.join(makers)}, got {kind!r}")
-        allowed = list(inspect.signature(makers[kind]).parameters)
+        signature = inspect.signature(makers[kind]).parameters
+        allowed = list(signature)
         # A complete description (as written by this module) carries every field; drop the unused ones.
         defaults = {"power": 0.0, "factor": 1.0, "every": 1}
         for key in list(params):
@@ -118,6 +122,9 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
                 raise ValueError(f"lr.{key}: the {kind} schedule has no parameter {key!r} (allowed: {', '.join(allowed)})")
         if "eta0" not in params:
             raise ValueError("lr.eta0: missing (the initial learning rate)")
+        for name, p in signature.items():
+            if p.default is inspect.Parameter.empty and name not in params:
+                raise ValueError(f"lr.{name}: missing (the {kind} schedule needs it)")
         try:
             sched = makers[kind](**params)
         except (TypeError, ValueError) as exc:
@@ -137,6 +144,8 @@ def normalize_data(spec: Any) -> dict[str, Any]:
         extra = set(spec) - {"path"}
         if extra:
             raise ValueError(f"data.{sorted(extra)[0]}: not allowed together with data.path")
+        if not isinstance(spec["path"], (str, os.PathLike)):
+            raise ValueError(f"data.path: must be a file name (.npz or .csv), got {spec['path']!r}")
         path = os.fspath(spec["path"])
         if not path.endswith((".npz", ".csv")):
             raise ValueError(f"data.path: must be a .npz (arrays X, y) or .csv (last column = label) file, got {path!r}")
@@ -206,14 +215,17 @@ def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, a
     elif require_steps:
         raise ValueError("steps: missing (the number of optimizer steps)")
     dtype = cfg["dtype"]
-    dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    try:
+        dtype_name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    except (TypeError, ValueError):
+        dtype_name = None
     if dtype_name not in DTYPE_NAMES:
         raise ValueError(f"dtype: must be float64 or longdouble, got {dtype!r}")
     out["dtype"] = "longdouble" if DTYPE_NAMES[dtype_name] is np.longdouble else "float64"
-    for key, low in (("seed", 0), ("checkpoints", 1)):
+    for key, low, high in (("seed", 0, 2**64 - 1), ("checkpoints", 1, MAX_CHECKPOINTS)):
         v = cfg[key]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise ValueError(f"{key}: must be an integer >= {low}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not low <= v <= high:
+            raise ValueError(f"{key}: must be an integer in [{low}, {high}], got {v!r}")
         out[key] = int(v)
     return out
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._version import __version__
 from ..engine import PreparedData, Run, Trajectory, advance_many, train
-from ..engine.ensemble import check_threads, runs_from_configs
+from ..engine.ensemble import MAX_THREADS, check_threads, runs_from_configs
 from .compare import attach, final_metrics
 from .config import build_tag, check_run_sizes, run_kwargs
 from .store import Cell, DataCache, Store
@@ -227,12 +227,32 @@ def run_cells(
     return deferred
 
 
-def default_executor(spec: str | None) -> Any:
+def check_executor_spec(spec: Any, name: str = "dask") -> str:
+    """Validate an executor spec (see :func:`default_executor`) without starting anything."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}")
+    spec = spec.strip()
+    if spec == "dask" or spec.startswith("dask:"):
+        if spec != "dask":
+            count = spec.split(":", 1)[1]
+            if not count.isdigit() or not 1 <= int(count) <= MAX_THREADS:
+                raise ValueError(f"{name}: the number of local workers in 'dask:N' must be an integer in [1, {MAX_THREADS}], got {count!r}")
+        return spec
+    scheme, sep, rest = spec.partition("://")
+    host, colon, port = (rest if sep else spec).rpartition(":")
+    if (sep and not scheme.isalnum()) or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}")
+    return spec
+
+
+def default_executor(spec: str | None, *, timeout: float = 10.0) -> Any:
     """An executor from a short spec: None -> None (local OpenMP ensembles); ``"dask"`` or
-    ``"dask:N"`` -> a local dask.distributed cluster with N single-threaded workers;
-    ``"tcp://host:port"`` -> that dask scheduler. Returns ``(executor, closer)``."""
+    ``"dask:N"`` (1 <= N) -> a local dask.distributed cluster with N single-threaded workers;
+    ``"tcp://host:port"`` -> that dask scheduler (an OSError after ``timeout`` seconds when it
+    cannot be reached). Returns ``(executor, closer)``."""
     if spec is None:
         return None, (lambda: None)
+    spec = check_executor_spec(spec)
     from distributed import Client, LocalCluster
 
     if spec.startswith("dask"):
@@ -245,7 +265,8 @@ def default_executor(spec: str | None) -> Any:
             cluster.close()
 
         return client.get_executor(), close
-    client = Client(spec)
+    try:
+        client = Client(spec, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise OSError(f"dask: cannot reach the scheduler at {spec} ({type(exc).__name__}: {exc})") from exc
     return client.get_executor(), client.close
-
-
