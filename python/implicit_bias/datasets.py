@@ -155,7 +155,10 @@ def _covariance_factor(cov: ArrayLike | None, d: int) -> np.ndarray:
     """Standard deviations (d,) for a diagonal covariance, or F (d, d) with F F^T = cov."""
     if cov is None:
         return np.ones(d)
-    ndim = int(np.ndim(cov))
+    try:
+        ndim = int(np.ndim(cov))
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"cov: could not be read as a rectangular array ({exc})") from exc
     if ndim not in (1, 2):
         raise ValueError(f"cov: must be (d,) variances or a (d, d) matrix, got shape {np.shape(cov)}")
     arr = as_real_array("cov", cov, np.dtype(np.float64), ndim=ndim)
