@@ -14,7 +14,7 @@ from typing import Any
 from . import optimizers, schedules
 from ._core import build_info as _core_build_info
 from ._core import openmp as openmp_enabled
-from .errors import DegenerateProblemError, NotSeparableError, RunFileError
+from .errors import DegenerateProblemError, NotSeparableError, RunFileError, StoreWarning
 from .optimizers import SGD, GD, AdaGrad, Adam, AdamEpochMap, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
 from .engine import Run, Trajectory, train, train_many
 
@@ -71,6 +71,7 @@ __all__ = [
     "Lion",
     "NotSeparableError",
     "RunFileError",
+    "StoreWarning",
     "Optimizer",
     "RMSProp",
     "Run",

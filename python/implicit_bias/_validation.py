@@ -6,6 +6,7 @@ offending argument, so users see at once what to fix.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -98,8 +99,8 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         raise TypeError(f"{name}: must be an integer, got {value!r}")
     value = int(value)
     if value < low or (high is not None and value > high):
-        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: must be in {rng}, got {value}")
+        rng = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {rng}, got {value}")
     return value
 
 
@@ -138,3 +139,50 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
     return value
+
+
+# ------------------------------------------------------------------------------------------ sizes
+def format_bytes(nbytes: float) -> str:
+    """``nbytes`` in binary units: ``'1.46 TiB'``, ``'512 B'``."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{value:.3g} PiB"  # pragma: no cover
+
+
+def _cgroup_limit() -> int | None:
+    """The memory limit of this process's cgroup (v2 or v1), if one is set and readable."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            return int(text)
+    return None
+
+
+def memory_limit() -> int | None:
+    """Bytes of memory this process can use at most: the machine's physical memory
+    (``SC_PHYS_PAGES * SC_PAGE_SIZE``), or a smaller cgroup limit; None when unknown."""
+    try:
+        phys = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        phys = None
+    limit = _cgroup_limit()
+    known = [v for v in (phys, limit) if v is not None and v > 0]
+    return min(known) if known else None
+
+
+def check_fits(name: str, nbytes: int, what: str, detail: str = "") -> None:
+    """Refuse, before anything is allocated, ``what`` needing ``nbytes`` bytes when that exceeds
+    the memory this machine has (:func:`memory_limit`); the message starts with ``name``."""
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(
+            f"{name}: {what} needs {format_bytes(nbytes)} of memory{f' ({detail})' if detail else ''}, "
+            f"more than this machine has ({format_bytes(limit)})"
+        )

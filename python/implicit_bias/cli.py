@@ -73,6 +73,49 @@ def _int(text: str) -> int:
     return value
 
 
+def _every(text: str) -> int | str:
+    """A step_decay period: 'epoch' or a positive integer number of steps."""
+    if text.strip() == "epoch":
+        return "epoch"
+    try:
+        return _int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of steps or 'epoch', got {text!r}") from None
+
+
+def _threads(text: str) -> int:
+    from .engine.ensemble import MAX_THREADS
+
+    value = _int(text)
+    if not 1 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be an integer in [1, {MAX_THREADS}], got {text!r}")
+    return value
+
+
+def _dask_spec(text: str) -> str:
+    from .experiments.execute import check_executor_spec
+
+    try:
+        return check_executor_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).partition(": ")[2]) from None
+
+
+def _file_stem(text: str) -> str:
+    from .experiments.run import check_file_stem
+
+    try:
+        return check_file_stem("name", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).partition(": ")[2]) from None
+
+
+def _directory(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    return text
+
+
 def _scalar(text: str) -> Any:
     t = text.strip()
     if t.lower() in ("true", "false"):
@@ -135,7 +178,7 @@ def _add_run_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--schedule", choices=("constant", "polynomial", "step_decay"))
     g.add_argument("--power", type=float, help="polynomial schedule: eta0 (t+1)^-power (implies --schedule polynomial)")
     g.add_argument("--factor", type=float, help="step_decay factor")
-    g.add_argument("--every", help="step_decay period in steps, or 'epoch'")
+    g.add_argument("--every", type=_every, help="step_decay period in steps, or 'epoch'")
     g.add_argument("--loss", choices=("logistic", "exponential"))
     g.add_argument("--steps", type=_int, help="number of steps (1e6 accepted)")
     g.add_argument("--dtype", choices=("float64", "longdouble"), help="precision of the run")
@@ -154,8 +197,14 @@ def _load_toml(path: str, allowed: Sequence[str], parser: argparse.ArgumentParse
             data = tomllib.load(fh)
     except FileNotFoundError:
         parser.error(f"--config: no such file: {path}")
+    except IsADirectoryError:
+        parser.error(f"--config: {path} is a directory, not a TOML file")
+    except OSError as exc:
+        parser.error(f"--config: cannot read {path} ({exc.strerror or exc})")
     except tomllib.TOMLDecodeError as exc:
         parser.error(f"--config: {path} is not valid TOML ({exc})")
+    except (ValueError, RecursionError) as exc:  # e.g. UnicodeDecodeError: not UTF-8 text
+        parser.error(f"--config: {path} is not valid TOML ({type(exc).__name__}: {exc})")
     for key in data:
         if key not in allowed:
             parser.error(f"--config: {path}: unknown key {key!r} (allowed: {', '.join(allowed)})")
@@ -196,7 +245,7 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
     # learning rate
     lr_flags = {"eta0": args.lr, "power": args.power, "factor": args.factor}
     if args.every is not None:
-        lr_flags["every"] = args.every if args.every == "epoch" else _int(args.every)
+        lr_flags["every"] = args.every
     lr_flags = {k: v for k, v in lr_flags.items() if v is not None}
     if lr_flags or args.schedule is not None:
         lr = cfg.get("lr", 0.1)
@@ -234,10 +283,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     p = subs["reproduce"] = sub.add_parser("reproduce", help="reproduce the claims of SPEC.md; writes summary.md/.json and one PNG per claim", description="Reproduce the claims of SPEC.md end to end.")
     p.add_argument("--quick", action="store_true", help="reduced size: claims 1-7 and 9 by default, 1e5-1e7 steps (about 30 s on 2 cores)")
     p.add_argument("--claims", type=_int_list, metavar="1,2,3", help="which claims (default: 1-7 and 9 with --quick, all 9 otherwise)")
-    p.add_argument("--out", default="results/reproduce", metavar="DIR", help="output directory (default results/reproduce)")
+    p.add_argument("--out", type=_directory, default="results/reproduce", metavar="DIR", help="output directory (default results/reproduce)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--threads", type=_int, help="OpenMP threads (default: all cores)")
-    p.add_argument("--dask", metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
+    p.add_argument("--threads", type=_threads, help="OpenMP threads (default: all cores)")
+    p.add_argument("--dask", type=_dask_spec, metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
     p.add_argument("--predict", type=_key_value, action="append", default=[], metavar="claimN=KIND", help="override a claim's prediction (l2, linf, fixed_point, not-linf): a wrong one must FAIL")
     p.add_argument("--no-theory", action="store_true", help="skip the ib.predicted_direction cross-check column")
     p.add_argument("--fresh", action="store_true", help="recompute runs already cached in DIR/runs")
@@ -245,8 +294,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     p = subs["run"] = sub.add_parser("run", help="run one configuration: .npz trajectory, .json record, .png figure", description="Run one configuration from flags and/or a TOML file (flags override the file).")
     p.add_argument("--config", metavar="FILE.toml", help="configuration file (keys: data, optimizer, batch_size, order, lr, loss, steps, dtype, seed, checkpoints)")
     _add_run_flags(p)
-    p.add_argument("--out", default="results/run", metavar="DIR", help="output directory (default results/run)")
-    p.add_argument("--name", help="file name stem (default: derived from the configuration)")
+    p.add_argument("--out", type=_directory, default="results/run", metavar="DIR", help="output directory (default results/run)")
+    p.add_argument("--name", type=_file_stem, help="file name stem (default: derived from the configuration)")
     p.add_argument("--no-references", action="store_true", help="skip the l2 / l-inf / fixed-point references (no CVXPY)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -256,9 +305,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     p.add_argument("--grid", type=_key_values, action="append", default=[], metavar="KEY=V1,V2", help="a swept parameter (repeat once for a 2-D phase diagram), e.g. batch_size=1,2,5,n or beta2=0.99,0.999")
     p.add_argument("--seeds", type=_int_list, metavar="0,1,2", help="seeds (run seed and data seed), default 0")
     p.add_argument("--fixed-data", action="store_true", help="seeds vary only the run's sampler seed, not the generated data set")
-    p.add_argument("--out", default="results/sweep", metavar="DIR", help="output directory (default results/sweep)")
-    p.add_argument("--threads", type=_int, help="OpenMP threads (default: all cores)")
-    p.add_argument("--dask", metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
+    p.add_argument("--out", type=_directory, default="results/sweep", metavar="DIR", help="output directory (default results/sweep)")
+    p.add_argument("--threads", type=_threads, help="OpenMP threads (default: all cores)")
+    p.add_argument("--dask", type=_dask_spec, metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
     p.add_argument("--fresh", action="store_true", help="recompute cells already in DIR/cells")
     p.add_argument(
         "--reference",
@@ -295,8 +344,9 @@ def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         predictions[key] = None if value in ("none", "None") else value
     executor, close = (None, lambda: None)
     try:
+        experiments.prepare_out_dir(args.out, "--out")
         if args.dask:
-            executor, close = experiments.default_executor(args.dask)
+            executor, close = _executor(experiments, args.dask, parser)
         summary = experiments.reproduce(
             quick=args.quick,
             claims=args.claims,
@@ -308,7 +358,7 @@ def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             theory=not args.no_theory,
             resume=not args.fresh,
         )
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
         print(f"\nInterrupted: finished runs are cached in {Path(args.out) / 'runs'}; rerun the same command to continue.", file=sys.stderr)
@@ -336,11 +386,15 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         X, y = experiments.load_data(cfg["data"])
         if cfg["batch_size"] != "n" and cfg["batch_size"] > X.shape[0]:
             raise ValueError(f"batch_size: {cfg['batch_size']} exceeds the number of samples n = {X.shape[0]}")
-    except ValueError as exc:
+        # where the results go is checked before the run, not after it (nothing computed is lost)
+        experiments.prepare_out_dir(args.out, "--out")
+    except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     name = args.name or _run_name(cfg, experiments.config_key(cfg, experiments.data_hash(X, y)))
     try:
         traj, record = experiments.run_config(cfg, references=not args.no_references, progress=not args.quiet)
+    except (ValueError, TypeError) as exc:  # the engine refused the data or a setting (it names it)
+        parser.error(str(exc))
     except KeyboardInterrupt as exc:
         run = getattr(exc, "run", None)
         if run is not None:
@@ -362,6 +416,13 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"  theory (ib.predicted_direction): {pred.get('kind')}")
     print(f"  wrote {paths['npz']}, {paths['json']}, {paths['png']}")
     return 0
+
+
+def _executor(experiments: Any, spec: str, parser: argparse.ArgumentParser) -> Any:
+    try:
+        return experiments.default_executor(spec)
+    except OSError as exc:
+        parser.error(f"--{exc}")
 
 
 def _run_name(cfg: dict[str, Any], key: str) -> str:
@@ -389,8 +450,8 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if len(grid) > 2:
         parser.error(f"--grid: at most two parameters (a phase diagram), got {', '.join(grid)}")
     seeds = args.seeds if args.seeds is not None else file.get("seeds", [0])
-    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds) or not seeds:
-        parser.error(f"seeds: must be a non-empty list of integers >= 0, got {seeds!r}")
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**64 for s in seeds) or not seeds:
+        parser.error(f"seeds: must be a non-empty list of integers in [0, 2**64 - 1], got {seeds!r}")
     seed_data = file.get("seed_data", True)
     if not isinstance(seed_data, bool):
         parser.error(f"seed_data: must be true or false, got {seed_data!r}")
@@ -400,12 +461,13 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         base = _config_from_args(args, file)
         if "steps" not in base:
             raise ValueError("steps: missing (the number of optimizer steps)")
-    except ValueError as exc:
+        experiments.prepare_out_dir(args.out, "--out")
+    except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     executor, close = (None, lambda: None)
     try:
         if args.dask:
-            executor, close = experiments.default_executor(args.dask)
+            executor, close = _executor(experiments, args.dask, parser)
         res = experiments.sweep(
             base,
             grid,
@@ -418,11 +480,12 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             resume=not args.fresh,
             reference=args.reference,
         )
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     finally:
         close()
-    print(f"sweep: {len(res.rows)} cells ({res.ran} run, {res.skipped} already done)")
+    waited = f", {res.waited} computed by another process" if res.waited else ""
+    print(f"sweep: {len(res.rows)} cells ({res.ran} run, {res.skipped} already done{waited})")
     keys = list(res.grid)
     header = [*keys, "1-cos w*", "1-cos l2", "dist l-inf", "to its pred.", "nearest"]
     print("  " + "  ".join(f"{h:>12s}" for h in header))

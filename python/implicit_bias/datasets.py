@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validation import as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
+from ._validation import as_real_array, check_choice, check_data, check_fits, check_int, check_real, format_bytes, resolve_dtype
 from .errors import NotSeparableError
 from .separability import check_separable, is_separable
 
@@ -53,6 +53,13 @@ def validate(X: ArrayLike, y: ArrayLike, dtype: DTypeLike | None = None) -> tupl
 
 def _output_dtype(dtype: DTypeLike) -> np.dtype:
     return resolve_dtype(dtype, None)
+
+
+def _check_size(names: str, call: str, rows: int, d: int, copies: int, out: np.dtype, n: int) -> None:
+    """Refuse a data set whose float64 draw of ``rows`` x ``d`` (held ``copies`` times at the peak)
+    plus the (n, d) result in ``out`` cannot fit in memory, before anything is allocated."""
+    block = rows * d * 8
+    check_fits(names, copies * block + n * d * out.itemsize, call, f"it draws a ({rows}, {d}) float64 block of {format_bytes(block)}")
 
 
 def _labels_mode(labels: str, n: int, d: int) -> str:
@@ -126,6 +133,7 @@ def gaussian(
     mode = _labels_mode(labels, n, d)
     if mode == "random" and margin > 0:
         raise ValueError("margin: only used with teacher labels; pass labels='teacher'")
+    _check_size("n, d", f"gaussian(n={n}, d={d})", 2 * n if mode == "teacher" else n, d, 3, out, n)
     mu = np.zeros(d) if mean is None else as_real_array("mean", mean, np.dtype(np.float64), ndim=1)
     if mu.shape[0] != d:
         raise ValueError(f"mean: must have d = {d} entries, got {mu.shape[0]}")
@@ -147,7 +155,10 @@ def _covariance_factor(cov: ArrayLike | None, d: int) -> np.ndarray:
     """Standard deviations (d,) for a diagonal covariance, or F (d, d) with F F^T = cov."""
     if cov is None:
         return np.ones(d)
-    ndim = int(np.ndim(cov))
+    try:
+        ndim = int(np.ndim(cov))
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"cov: could not be read as a rectangular array ({exc})") from exc
     if ndim not in (1, 2):
         raise ValueError(f"cov: must be (d,) variances or a (d, d) matrix, got shape {np.shape(cov)}")
     arr = as_real_array("cov", cov, np.dtype(np.float64), ndim=ndim)
@@ -189,6 +200,7 @@ def generalized_rademacher(
     check_int("seed", seed, 0)
     out = _output_dtype(dtype)
     mode = _labels_mode(labels, n, d)
+    _check_size("n, d", f"generalized_rademacher(n={n}, d={d})", 2 * n if mode == "teacher" else n, d, 3, out, n)
     rng = np.random.default_rng(seed)
     if scales is None:
         a = rng.uniform(0.5, 2.0, size=n)
@@ -223,6 +235,7 @@ def shifted_diagonal(
     n = check_int("n", n, 1)
     delta = check_real("delta", delta, 0.0)
     out = _output_dtype(dtype)
+    _check_size("n", f"shifted_diagonal(n={n})", n, n, 2, out, n)
     if scales is None:
         a = np.arange(1, n + 1) / n
     else:

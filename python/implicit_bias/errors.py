@@ -28,3 +28,9 @@ class RunFileError(ValueError):
 
     The message names the file and, where it applies, the field and what was expected.
     """
+
+
+class StoreWarning(RuntimeWarning):
+    """A cached result on disk (a sweep / reproduce cell, a references file) was damaged, incomplete,
+    swapped or written by another version; the message names the file, and the result is computed
+    again instead of being read."""

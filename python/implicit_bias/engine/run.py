@@ -19,17 +19,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .. import _core
 from .. import optimizers as _opt
-from .._validation import LOSSES, MAX_STEPS, ORDERS, as_real_array, check_choice, check_data, check_int, check_step_count, resolve_dtype
+from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, as_real_array, check_choice, check_data, check_int, check_step_count, resolve_dtype
 from ..errors import RunFileError
 from ..schedules import Schedule, as_schedule, from_dict
 from .driver import drive
-from .persistence import array_field, json_field, read_npz, scalar_field, write_npz
+from .persistence import FILE_FORMAT, array_field, json_field, npz_path, read_npz, scalar_field, write_npz
 from .trajectory import Trajectory
 
 __all__ = ["PreparedData", "Run", "train", "log_grid", "STATE_FORMAT"]
 
-#: Version of the saved-run file layout.
-STATE_FORMAT = 1
+#: Version of the saved-run file layout (2: with kind and checksum; format 1 files still load).
+STATE_FORMAT = FILE_FORMAT
 
 _ENGINE = {
     np.dtype(np.float64): (_core.Dataset_float64, _core.Run_float64, _core.advance_ensemble_float64),
@@ -272,10 +272,10 @@ class Run:
 
     # -- files -------------------------------------------------------------------------------------
     def save(self, path: str | PathLike[str]) -> None:
-        """Write data, configuration and complete engine state to ``path`` (.npz, written atomically)."""
+        """Write data, configuration and complete engine state to ``path`` (.npz, written atomically,
+        with a format version and a checksum of the content; see :mod:`.persistence`)."""
         state = self.core.save_state()
         arrays: dict[str, np.ndarray] = {
-            "format": np.array(STATE_FORMAT),
             "config": np.array(json.dumps(self.config)),
             "X": self.data.X,
             "y": self.data.y,
@@ -290,53 +290,165 @@ class Run:
         }
         arrays.update({f"optimizer/{k}": v for k, v in state["optimizer"].items()})
         arrays.update({f"checkpoints/{k}": v for k, v in state["checkpoints"].items()})
-        write_npz(path, arrays)
+        write_npz(path, arrays, kind="run")
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Run:
         """Recreate a run saved with :meth:`save`; advancing it continues bit for bit.
 
-        A missing, truncated, corrupted or edited file raises :class:`RunFileError` naming the file
-        and the field.
+        Every field is checked before the engine sees it (checksum, dtype, shape, finiteness, the
+        configuration, the step counter against the checkpoint grid and the sampler position, the
+        permutation, the generator state, the optimizer state): a missing, truncated, corrupted or
+        edited file raises :class:`RunFileError` naming the file and the field. Files are read
+        without pickle, so a crafted file cannot execute code.
         """
-        f = read_npz(path)
-        version = scalar_field(f, "format", path)
-        if version != STATE_FORMAT:
-            raise RunFileError(f"{path}: saved-run format {version} is not supported (expected {STATE_FORMAT})")
-        config = json_field(f, "config", path)
+        where = npz_path(path)
+        f = read_npz(where, kind="run")
+        f.pop("format")
+        config = _saved_config(f, where)
+        dtype = np.dtype(DTYPE_NAMES[config["dtype"]])
+        n, d = config["n"], config["d"]
+        X = array_field(f, "X", where, dtype=dtype, shape=(n, d), finite=True)
+        y = array_field(f, "y", where, dtype=dtype, shape=(n,), finite=True)
+        if not np.all((y == 1) | (y == -1)):
+            raise RunFileError(f"{where}: field 'y' must hold labels -1 or +1")
+        w0 = array_field(f, "w0", where, dtype=dtype, shape=(d,), finite=True)
         try:
             run = cls(
-                array_field(f, "X", path),
-                array_field(f, "y", path),
-                _opt.from_description(config["optimizer"]),
+                X,
+                y,
+                _opt.from_description(dict(config["optimizer"])),
                 batch_size=config["batch_size"],
                 order=config["order"],
                 lr=from_dict(config["lr"]),
                 loss=config["loss"],
-                dtype=np.dtype(config["dtype"]),
+                dtype=dtype,
                 seed=config["seed"],
-                w0=array_field(f, "w0", path),
+                w0=w0,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, RunFileError):
-                raise
-            raise RunFileError(f"{path}: field 'config' or the data do not describe a valid run ({exc})") from exc
-        state = {
-            "t": scalar_field(f, "t", path),
-            "w": array_field(f, "w", path),
-            "scale_exponent": scalar_field(f, "scale_exponent", path),
-            "rng": array_field(f, "rng", path),
-            "sampler_position": scalar_field(f, "sampler_position", path),
-            "permutation": array_field(f, "permutation", path),
-            "grid": array_field(f, "grid", path),
-            "optimizer": {k.split("/", 1)[1]: f[k] for k in f if k.startswith("optimizer/")},
-            "checkpoints": {k.split("/", 1)[1]: f[k] for k in f if k.startswith("checkpoints/")},
-        }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RunFileError(f"{where}: field 'config' does not describe a valid run ({type(exc).__name__}: {exc})") from exc
+        if run.config != config:
+            raise RunFileError(f"{where}: field 'config' is not in the form Run.save writes (read back as {run.config})")
+        template = run.core.save_state()
+        state = _saved_state(f, where, run, template)
         try:
             run.core.load_state(state)
-        except (TypeError, ValueError) as exc:
-            raise RunFileError(f"{path}: the saved engine state does not fit this run ({exc})") from exc
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise RunFileError(f"{where}: the saved engine state does not fit this run ({exc})") from exc
         return run
+
+
+_CONFIG_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "dtype", "seed", "n", "d")
+_STATE_FIELDS = ("config", "X", "y", "w0", "t", "w", "scale_exponent", "rng", "sampler_position", "permutation", "grid")
+# Optimizers whose step is a whole pass over the data: they never move the batch sampler.
+_WHOLE_PASS = ("adam_proxy", "adam_epoch_map")
+# Far beyond any exponent a run reaches (E ~ margin / ln 2), and exact in double.
+_MAX_SCALE_EXPONENT = 2**53
+
+
+def _saved_config(f: Mapping[str, np.ndarray], where: Any) -> dict[str, Any]:
+    config = json_field(f, "config", where)
+    if not isinstance(config, dict):
+        raise RunFileError(f"{where}: field 'config' must be a JSON object, got {type(config).__name__}")
+    missing = [k for k in _CONFIG_KEYS if k not in config]
+    unknown = [k for k in config if k not in _CONFIG_KEYS]
+    if missing or unknown:
+        what = f"lacks key {missing[0]!r}" if missing else f"has an unknown key {unknown[0]!r}"
+        raise RunFileError(f"{where}: field 'config' {what}")
+    if not isinstance(config["dtype"], str) or config["dtype"] not in DTYPE_NAMES:
+        raise RunFileError(f"{where}: field 'config': dtype must be one of {', '.join(DTYPE_NAMES)}, got {config['dtype']!r}")
+    for key in ("n", "d"):
+        v = config[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise RunFileError(f"{where}: field 'config': {key} must be a positive integer, got {v!r}")
+    if not isinstance(config["optimizer"], dict):
+        raise RunFileError(f"{where}: field 'config': optimizer must be a JSON object, got {config['optimizer']!r}")
+    if not isinstance(config["lr"], dict):
+        raise RunFileError(f"{where}: field 'config': lr must be a JSON object, got {config['lr']!r}")
+    return config
+
+
+def _saved_state(f: Mapping[str, np.ndarray], where: Any, run: Run, template: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine state stored in ``f``, every field checked against ``run`` (and ``template``, a
+    fresh state of the same run: the optimizer's state names, dtypes and shapes)."""
+    dtype, n, d, b = run.dtype, run.data.n, run.data.d, run.batch_size
+    opt_names = {f"optimizer/{k}" for k in template["optimizer"]}
+    ckpt_names = {f"checkpoints/{k}" for k in template["checkpoints"]}
+    expected = set(_STATE_FIELDS) | opt_names | ckpt_names
+    for name in sorted(set(f) ^ expected):
+        if name in f:
+            raise RunFileError(f"{where}: field {name!r} is not part of a run file of {type(run.optimizer).__name__}")
+        raise RunFileError(f"{where}: field {name!r} is missing")
+    t = scalar_field(f, "t", where, low=0, high=MAX_STEPS)
+    w = array_field(f, "w", where, dtype=dtype, shape=(d,), finite=True)
+    scale_exponent = scalar_field(f, "scale_exponent", where, low=-_MAX_SCALE_EXPONENT, high=_MAX_SCALE_EXPONENT)
+    rng = array_field(f, "rng", where, dtype=np.uint64, shape=(4,))
+    if not np.any(rng):
+        raise RunFileError(f"{where}: field 'rng' is all zero (xoshiro256** never reaches that state)")
+    position = scalar_field(f, "sampler_position", where, low=0, high=n - 1)
+    whole_pass = run.optimizer.kind in _WHOLE_PASS
+    if whole_pass or run.order == "replacement":
+        want = 0
+    else:
+        want = (t % run.steps_per_epoch) * b
+    if position != want:
+        raise RunFileError(f"{where}: field 'sampler_position' = {position} does not match step t = {t} (expected {want})")
+    perm = array_field(f, "permutation", where, dtype=np.int64, shape=(b if run.order == "replacement" else n,))
+    if run.order == "replacement":
+        if perm.size and (perm.min() < 0 or perm.max() >= n):
+            raise RunFileError(f"{where}: field 'permutation' has an index outside [0, {n - 1}]")
+    elif run.order == "cyclic" or whole_pass:
+        if not np.array_equal(perm, np.arange(n)):
+            raise RunFileError(f"{where}: field 'permutation' must be 0, 1, ..., {n - 1} for this run")
+    elif not np.array_equal(np.sort(perm), np.arange(n)):
+        raise RunFileError(f"{where}: field 'permutation' is not a permutation of 0..{n - 1}")
+    grid = array_field(f, "grid", where, dtype=np.uint64, shape=(None,))
+    if grid.size and (not np.all(grid[1:] > grid[:-1]) or int(grid[-1]) > MAX_STEPS):
+        raise RunFileError(f"{where}: field 'grid' must be strictly increasing steps <= 2**63 - 1")
+    optimizer = {}
+    for key, ref in template["optimizer"].items():
+        name = f"optimizer/{key}"
+        value = array_field(f, name, where, dtype=ref.dtype, shape=ref.shape, finite=True)
+        if key in ("v", "bound") and np.any(value < 0):
+            raise RunFileError(f"{where}: field {name!r} must be >= 0")
+        optimizer[key] = value
+    steps = array_field(f, "checkpoints/steps", where, dtype=np.uint64, shape=(None,))
+    k = steps.size
+    if k and (not np.all(steps[1:] > steps[:-1]) or int(steps[-1]) > t):
+        raise RunFileError(f"{where}: field 'checkpoints/steps' must be strictly increasing steps <= t = {t}")
+    passed = grid[grid <= np.uint64(t)]
+    if np.setdiff1d(passed, steps).size:
+        raise RunFileError(
+            f"{where}: field 't' = {t} is inconsistent with fields 'grid' and 'checkpoints/steps' "
+            "(a grid step already passed has no checkpoint)"
+        )
+    checkpoints: dict[str, np.ndarray] = {"steps": steps}
+    for key, ref in template["checkpoints"].items():
+        if key == "steps":
+            continue
+        name = f"checkpoints/{key}"
+        shape = (k, d) if key == "w" else (k,)
+        value = array_field(f, name, where, dtype=ref.dtype, shape=shape, finite=key not in ("margin_l2", "margin_linf"))
+        checkpoints[key] = value
+    norm = checkpoints["norm"]
+    if np.any(norm < 0):
+        raise RunFileError(f"{where}: field 'checkpoints/norm' must be >= 0")
+    for key in ("margin_l2", "margin_linf"):
+        value = checkpoints[key]
+        if np.any(np.isinf(value)) or np.any(np.isnan(value) & (norm > 0)):
+            raise RunFileError(f"{where}: field 'checkpoints/{key}' contains NaN or infinite values")
+    return {
+        "t": t,
+        "w": w,
+        "scale_exponent": scale_exponent,
+        "rng": rng,
+        "sampler_position": position,
+        "permutation": perm,
+        "grid": grid,
+        "optimizer": optimizer,
+        "checkpoints": checkpoints,
+    }
 
 
 def train(

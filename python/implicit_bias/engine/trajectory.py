@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from .._validation import as_real_array
 from ..errors import RunFileError
 from ..metrics import cosines_of_rows, normalized_margin
-from .persistence import array_field, json_field, read_npz, write_npz
+from .persistence import array_field, json_field, npz_path, read_npz, write_npz
 
 __all__ = ["Trajectory", "TRAJECTORY_ARRAYS", "reference_vector"]
 
@@ -110,27 +110,55 @@ class Trajectory:
         )
 
     def save(self, path: str | PathLike[str]) -> None:
-        """Write to a ``.npz`` file atomically (arrays keep their dtype; config stored as JSON)."""
+        """Write to a ``.npz`` file atomically (arrays keep their dtype; config stored as JSON; a
+        format version and a checksum of the content, see :mod:`.persistence`)."""
         import json
 
         arrays = {k: getattr(self, k) for k in TRAJECTORY_ARRAYS}
         arrays.update({f"cosine/{k}": v for k, v in self.cosine.items()})
         arrays.update({f"margin_ratio/{k}": v for k, v in self.margin_ratio.items()})
-        write_npz(path, {"config": np.array(json.dumps(self.config)), **arrays})
+        write_npz(path, {"config": np.array(json.dumps(self.config)), **arrays}, kind="trajectory")
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Trajectory:
-        """Read a file written by :meth:`save`; a damaged file raises :class:`RunFileError`."""
-        arrays = read_npz(path)
-        fields = {k: array_field(arrays, k, path) for k in TRAJECTORY_ARRAYS}
-        count = fields["steps"].shape[0] if fields["steps"].ndim == 1 else -1
-        for name, value in fields.items():
-            want = 2 if name == "w" else 1
-            if value.ndim != want or value.shape[0] != count:
-                raise RunFileError(f"{path}: field {name!r} has shape {value.shape}; expected {count} checkpoints")
-        cos = {k.split("/", 1)[1]: arrays[k] for k in arrays if k.startswith("cosine/")}
-        ratio = {k.split("/", 1)[1]: arrays[k] for k in arrays if k.startswith("margin_ratio/")}
-        return cls(**fields, config=json_field(arrays, "config", path), cosine=cos, margin_ratio=ratio)
+        """Read a file written by :meth:`save`; every field is checked (checksum, dtype, shape,
+        finiteness, increasing steps), and a damaged file raises :class:`RunFileError` naming the
+        file and the field."""
+        where = npz_path(path)
+        arrays = read_npz(where, kind="trajectory")
+        arrays.pop("format")
+        for name in arrays:
+            if name not in TRAJECTORY_ARRAYS and name != "config" and not name.startswith(("cosine/", "margin_ratio/")):
+                raise RunFileError(f"{where}: field {name!r} is not part of a trajectory file")
+        steps = array_field(arrays, "steps", where, kinds="iu", shape=(None,))
+        k = steps.shape[0]
+        if k and (steps.min() < 0 or not np.all(steps[1:] > steps[:-1])):
+            raise RunFileError(f"{where}: field 'steps' must be strictly increasing step counts >= 0")
+        w = array_field(arrays, "w", where, shape=(k, None), finite=True)
+        if w.dtype not in (np.dtype(np.float64), np.dtype(np.longdouble)) or w.shape[1] < 1:
+            raise RunFileError(f"{where}: field 'w' must be a float64 or longdouble array ({k}, d) with d >= 1, got {w.dtype} {w.shape}")
+        fields: dict[str, np.ndarray] = {"steps": steps, "w": w}
+        for name in TRAJECTORY_ARRAYS[2:]:
+            if name == "scale_exponent":
+                fields[name] = array_field(arrays, name, where, kinds="iu", shape=(k,))
+                continue
+            fields[name] = array_field(arrays, name, where, dtype=w.dtype, shape=(k,), finite=name not in ("margin_l2", "margin_linf"))
+        norm = fields["norm"]
+        if np.any(norm < 0):
+            raise RunFileError(f"{where}: field 'norm' must be >= 0")
+        extra: dict[str, dict[str, np.ndarray]] = {"cosine": {}, "margin_ratio": {}}
+        for name in sorted(arrays):
+            group, _, ref = name.partition("/")
+            if group in extra:
+                extra[group][ref] = array_field(arrays, name, where, kinds="f", shape=(k,))
+        for name in ("margin_l2", "margin_linf", *(f"cosine/{r}" for r in extra["cosine"]), *(f"margin_ratio/{r}" for r in extra["margin_ratio"])):
+            value = arrays[name]
+            if np.any(np.isinf(value)) or np.any(np.isnan(value) & (norm > 0)):
+                raise RunFileError(f"{where}: field {name!r} contains NaN (at a nonzero iterate) or infinite values")
+        config = json_field(arrays, "config", where)
+        if not isinstance(config, dict):
+            raise RunFileError(f"{where}: field 'config' must be a JSON object, got {type(config).__name__}")
+        return cls(**fields, config=config, cosine=extra["cosine"], margin_ratio=extra["margin_ratio"])
 
     def attach(self, references: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> None:
         """Store cosines (and margin ratios, for references with ``.norm`` and ``.gamma``) against

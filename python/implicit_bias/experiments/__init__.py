@@ -25,8 +25,8 @@ from .data import load_data
 from .execute import default_executor, execute, run_ensemble
 from .report import ClaimResult, Summary
 from .reproduce import reproduce
-from .run import run_config, save_run
-from .store import Cell, DataCache, Store
+from .run import check_file_stem, run_config, save_run
+from .store import Cell, DataCache, Store, prepare_out_dir
 from .sweep import SweepResult, sweep
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "SweepResult",
     "attach",
     "compare",
+    "check_file_stem",
     "compute_references",
     "config_key",
     "criterion_text",
@@ -54,6 +55,7 @@ __all__ = [
     "final_metrics",
     "load_data",
     "normalize_config",
+    "prepare_out_dir",
     "reproduce",
     "run_config",
     "run_ensemble",

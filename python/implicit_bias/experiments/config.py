@@ -19,16 +19,21 @@ import hashlib
 import inspect
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .. import datasets
 from .. import optimizers as _opt
 from .. import schedules as _sched
-from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS
+from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, check_fits
+from .._version import __version__
 
+#: Most checkpoints a configuration may ask for (each is a row of d + 7 numbers; the log-spaced
+#: grid has at most min(checkpoints, steps) + 1 distinct steps anyway).
+MAX_CHECKPOINTS = 10**6
 CONFIG_KEYS = ("data", "optimizer", "batch_size", "order", "lr", "loss", "steps", "dtype", "seed", "checkpoints")
 DEFAULTS: dict[str, Any] = {
     "batch_size": "n",
@@ -103,9 +108,10 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
         kind = spec.get("kind", spec.get("schedule", "constant"))
         params = {k: v for k, v in spec.items() if k not in ("kind", "schedule")}
         makers = {"constant": _sched.constant, "polynomial": _sched.polynomial, "step_decay": _sched.step_decay}
-        if kind not in makers:
+        if not isinstance(kind, str) or kind not in makers:
             raise ValueError(f"lr.kind: must be one of {', '.join(makers)}, got {kind!r}")
-        allowed = list(inspect.signature(makers[kind]).parameters)
+        signature = inspect.signature(makers[kind]).parameters
+        allowed = list(signature)
         # A complete description (as written by this module) carries every field; drop the unused ones.
         defaults = {"power": 0.0, "factor": 1.0, "every": 1}
         for key in list(params):
@@ -116,6 +122,9 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
                 raise ValueError(f"lr.{key}: the {kind} schedule has no parameter {key!r} (allowed: {', '.join(allowed)})")
         if "eta0" not in params:
             raise ValueError("lr.eta0: missing (the initial learning rate)")
+        for name, p in signature.items():
+            if p.default is inspect.Parameter.empty and name not in params:
+                raise ValueError(f"lr.{name}: missing (the {kind} schedule needs it)")
         try:
             sched = makers[kind](**params)
         except (TypeError, ValueError) as exc:
@@ -155,6 +164,8 @@ def normalize_data(spec: Any) -> dict[str, Any]:
         extra = set(spec) - {"path"}
         if extra:
             raise ValueError(f"data.{sorted(extra)[0]}: not allowed together with data.path")
+        if not isinstance(spec["path"], (str, os.PathLike)):
+            raise ValueError(f"data.path: must be a file name (.npz or .csv), got {spec['path']!r}")
         path = os.fspath(spec["path"])
         if not path.lower().endswith(DATA_FILE_SUFFIXES):
             raise ValueError(f"data.path: must be a {', '.join(DATA_FILE_SUFFIXES)} file, got {path!r}")
@@ -236,14 +247,17 @@ def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, a
     elif require_steps:
         raise ValueError("steps: missing (the number of optimizer steps)")
     dtype = cfg["dtype"]
-    dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    try:
+        dtype_name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    except (TypeError, ValueError):
+        dtype_name = None
     if dtype_name not in DTYPE_NAMES:
         raise ValueError(f"dtype: must be float64 or longdouble, got {dtype!r}")
     out["dtype"] = "longdouble" if DTYPE_NAMES[dtype_name] is np.longdouble else "float64"
-    for key, low in (("seed", 0), ("checkpoints", 1)):
+    for key, low, high in (("seed", 0, 2**64 - 1), ("checkpoints", 1, MAX_CHECKPOINTS)):
         v = cfg[key]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise ValueError(f"{key}: must be an integer >= {low}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not low <= v <= high:
+            raise ValueError(f"{key}: must be an integer in [{low}, {high}], got {v!r}")
         out[key] = int(v)
     return out
 
@@ -260,10 +274,42 @@ def data_hash(X: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
+#: Version of the stored cell layout; part of every key (see :func:`config_key`).
+CELL_FORMAT = 2
+
+
+def build_tag() -> dict[str, Any]:
+    """What identifies the code a result came from: the package version, the cell layout, whether
+    the core was built with OpenMP, and the core's own build information when it exposes some
+    (``implicit_bias._core.build_info``, a mapping or a callable returning one)."""
+    tag: dict[str, Any] = {"version": __version__, "cell_format": CELL_FORMAT, "openmp": bool(getattr(_core, "openmp", False))}
+    info = getattr(_core, "build_info", None)
+    if callable(info):
+        info = info()
+    if info is not None:
+        tag["build"] = json.loads(json.dumps(info, sort_keys=True, default=str))
+    return tag
+
+
 def config_key(config: Mapping[str, Any], data_sha: str | None = None) -> str:
-    """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON."""
-    payload = json.dumps({"config": config, "data_sha256": data_sha}, sort_keys=True, separators=(",", ":"))
+    """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON,
+    the data hash and :func:`build_tag` (so a new version or build never reuses old cells)."""
+    payload = json.dumps({"config": config, "data_sha256": data_sha, "build": build_tag()}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def run_bytes(config: Mapping[str, Any], d: int) -> int:
+    """Bytes one run of a normalized configuration holds at most: its checkpoints (at most
+    ``min(checkpoints, steps) + 1`` rows of d + 7 values) and its state vectors."""
+    itemsize = np.dtype(DTYPE_NAMES[config["dtype"]]).itemsize
+    rows = min(int(config["checkpoints"]), int(config.get("steps", config["checkpoints"]))) + 1
+    return rows * (d + 7) * itemsize + 8 * d * itemsize + 16 * int(config["checkpoints"])
+
+
+def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse runs on data of dimension d whose checkpoints and states, together, cannot fit in memory."""
+    total = sum(run_bytes(c, d) for c in configs)
+    check_fits("checkpoints", total, f"{len(configs)} run{'s' if len(configs) > 1 else ''} of d = {d} with up to {max(int(c['checkpoints']) for c in configs)} checkpoints")
 
 
 def resolve_batch(config: Mapping[str, Any], n: int) -> int:

@@ -11,6 +11,17 @@ import numpy as np
 from .. import datasets
 from .config import normalize_data
 
+def data_message(exc: Exception, params: Mapping[str, Any]) -> str:
+    """A data-set generator's error, with its parameter names as configuration keys
+    (``n: must be ...`` -> ``data.n: must be ...``)."""
+    text = str(exc)
+    head, sep, rest = text.partition(":")
+    names = [h.strip() for h in head.split(",")]
+    if sep and names and all(n in params for n in names):
+        return ", ".join(f"data.{n}" for n in names) + ":" + rest
+    return f"data: {text}"
+
+
 def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(X, y)`` for a normalized data spec: a generated data set, a scikit-learn data set or a
     data file (.npy / .npz / CSV / svmlight, read by ``ib.datasets.load``)."""
@@ -19,6 +30,8 @@ def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         path = spec["path"]
         if not os.path.exists(path):
             raise ValueError(f"data.path: no such file: {path}")
+        if not os.path.isfile(path):
+            raise ValueError(f"data.path: {path} is not a regular file")
         try:
             X, y = datasets.load(path)
         except (ValueError, TypeError) as exc:
@@ -31,10 +44,16 @@ def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"data.sklearn: {exc}") from exc
     else:
         params = {k: v for k, v in spec.items() if k != "name"}
-        out = getattr(datasets, spec["name"])(**params)
+        try:
+            out = getattr(datasets, spec["name"])(**params)
+        except (TypeError, ValueError) as exc:
+            kind = type(exc) if isinstance(exc, ValueError) else ValueError  # keeps NotSeparableError
+            raise kind(data_message(exc, params)) from exc
         X, y = (out.X, out.y) if hasattr(out, "X") else out
     X = np.asarray(X)
     y = np.asarray(y)
+    if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+        raise ValueError(f"data: X and y must be real-valued, got dtypes {X.dtype} and {y.dtype}")
     if X.ndim != 2:
         raise ValueError(f"data: X must be 2-dimensional (n, d), got shape {X.shape}")
     if y.shape != (X.shape[0],):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import plots
 from .._version import __version__
+from ..engine.ensemble import check_threads
 from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs, real_data_runs
 from .claims import DEFAULT_THRESHOLDS, MATCHED_KINDS
 from .compare import prediction_metrics
@@ -22,7 +23,7 @@ from .execute import execute
 from .report import ClaimResult, Summary
 from .run import theory_record
 from .transition import transition_data
-from .store import Cell, DataCache, Store, atomic_write_text
+from .store import Cell, DataCache, Store, atomic_write_text, prepare_out_dir
 
 def _prediction_for(predictions: Mapping[Any, Any] | None, number: int, spec: RunSpec) -> tuple[str | None, float | None, bool]:
     """The prediction of a run (the claim's, or an override), its threshold, and whether overridden."""
@@ -84,8 +85,9 @@ def reproduce(
             if not callable(value) and value is not None and value not in PREDICTION_KINDS:
                 raise ValueError(f"predictions[{key!r}]: unknown prediction {value!r}; use one of {', '.join(PREDICTION_KINDS)} or None")
     defs = claim_definitions(quick)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if threads is not None:
+        check_threads(threads)
+    out = prepare_out_dir(out_dir, "out_dir")
     cache = DataCache(out / "references")
     store = Store(out / "runs")
     cells: dict[tuple[int, int], Cell] = {}

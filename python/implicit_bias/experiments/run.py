@@ -14,9 +14,9 @@ from .. import plots
 from .._version import __version__
 from ..engine import Run, Trajectory
 from .compare import References, attach, compute_references, final_metrics, predict
-from .config import data_hash, normalize_config, run_kwargs
+from .config import check_run_sizes, data_hash, normalize_config, run_kwargs
 from .data import load_data
-from .store import atomic_write_text
+from .store import atomic_write_text, prepare_out_dir
 
 def run_config(
     config: Mapping[str, Any],
@@ -41,7 +41,10 @@ def run_config(
         X, y = load_data(cfg["data"])
     kwargs = run_kwargs(cfg, X.shape[0])
     opt = kwargs.pop("optimizer")
+    check_run_sizes(int(X.shape[1]), [cfg])
     run = Run(X, y, opt, dtype=np.dtype(cfg["dtype"]), **kwargs)
+    # references before the run: data they refuse (not separable) fails before a long run, not after
+    refs = references if isinstance(references, References) else (compute_references(X, y) if references else None)
     try:
         run.advance(cfg["steps"], checkpoints=cfg["checkpoints"], progress=progress)
     except KeyboardInterrupt as exc:
@@ -56,7 +59,6 @@ def run_config(
         "n": int(X.shape[0]),
         "d": int(X.shape[1]),
     }
-    refs = references if isinstance(references, References) else (compute_references(X, y) if references else None)
     if refs is not None:
         attach(traj, X, y, refs)
         record["metrics"] = final_metrics(traj, X, y, refs)
@@ -71,10 +73,22 @@ def theory_record(X: np.ndarray, y: np.ndarray, cfg: Mapping[str, Any]) -> dict[
     return predict(X, y, cfg, compute=False)
 
 
+def check_file_stem(key: str, name: Any) -> str:
+    """``name`` as a plain file name stem (no directory part, no '..', not empty); else a ValueError naming ``key``."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{key}: must be a non-empty file name, got {name!r}")
+    seps = {"/", "\\", os.sep, *([os.altsep] if os.altsep else [])}
+    if any(c in name for c in seps) or ".." in name or "\0" in name:
+        raise ValueError(f"{key}: must be a plain file name without path separators or '..', got {name!r} (it would write outside the output folder)")
+    if len(name.encode()) > 200:
+        raise ValueError(f"{key}: too long ({len(name.encode())} bytes; at most 200)")
+    return name
+
+
 def save_run(traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None) -> dict[str, Path]:
     """Write ``<name>.npz`` (trajectory), ``<name>.json`` (record) and ``<name>.png`` to ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_file_stem("name", name)
+    out = prepare_out_dir(out_dir, "out_dir")
     paths = {"npz": out / f"{name}.npz", "json": out / f"{name}.json", "png": out / f"{name}.png"}
     traj.save(paths["npz"])
     atomic_write_text(paths["json"], json.dumps(record, indent=1))

@@ -23,10 +23,12 @@ from .._format import value_label
 from .._validation import check_choice
 from .._version import __version__
 from ..engine import Trajectory
+from ..engine.ensemble import check_threads
+from ..engine.persistence import temporary_path
 from .config import DATASET_ALIASES, config_key, data_hash, jsonable, normalize_config, set_param
 from .compare import prediction_metrics
 from .execute import execute
-from .store import Cell, DataCache, Store, atomic_write_text
+from .store import Cell, DataCache, Store, atomic_write_text, prepare_out_dir
 
 @dataclass
 class SweepResult:
@@ -42,6 +44,8 @@ class SweepResult:
     ran: int
     skipped: int
     complete: bool = True
+    #: cells another process computed while this one waited for them
+    waited: int = 0
 
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
@@ -130,9 +134,17 @@ def sweep(
     for k, v in grid.items():
         if not v:
             raise ValueError(f"grid.{k}: empty list of values")
-    seeds = [int(s) for s in seeds]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ValueError(f"seeds: must be a list of integers, got {seeds!r}")
+    seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds: need at least one seed")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < 2**64:
+            raise ValueError(f"seeds: must be integers in [0, 2**64 - 1], got {s!r}")
+    seeds = [int(s) for s in seeds]
+    if threads is not None:
+        check_threads(threads)
     out = Path(out_dir)
     base = dict(base)
     data_sha = None
@@ -163,17 +175,22 @@ def sweep(
             meta = {**{k: v for k, v in zip(keys, values)}, "seed": s}
             cells.append(Cell(config_key(cfg, data_sha), cfg, meta))
             rows_meta.append(meta)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out, "out_dir")
     atomic_write_text(out / "sweep.json", json.dumps({"base": jsonable(base), "grid": jsonable(grid), "seeds": seeds, "version": __version__}, indent=1))
     cache = DataCache(out / "references", arrays=data)
     store = Store(out / "cells")
-    skipped = sum(1 for c in cells if resume and store.done(c.key))
+    stats: dict[str, int] = {}
     interrupted = False
     try:
-        results = execute(cells, cache, store, executor=executor, threads=threads, progress=progress, desc="sweep", callback=callback, resume=resume)
+        results = execute(cells, cache, store, executor=executor, threads=threads, progress=progress, desc="sweep", callback=callback, resume=resume, stats=stats)
     except KeyboardInterrupt:
         interrupted = True
-        results = {c.key: store.load(c.key) for c in cells if store.done(c.key)}
+        results = {}
+        for c in cells:
+            found = store.fetch(c.key, c.config, warn=False)
+            if found is not None:
+                results[c.key] = found
+    skipped = stats.get("loaded", 0)
     rows = []
     for cell in cells:
         if cell.key not in results:
@@ -187,11 +204,16 @@ def sweep(
             matched = prediction_metrics(results[cell.key][0].w[-1], X, y, prediction)
             row.update({"predicted_kind": matched["predicted_kind"], "dist_predicted": matched.get("dist_predicted")})
         rows.append(row)
-    res = SweepResult(out, grid, seeds, rows, out / "table.csv", out / "table.json", None, len(results) - skipped, skipped, not interrupted)
+    res = SweepResult(out, grid, seeds, rows, out / "table.csv", out / "table.json", None, stats.get("ran", 0), skipped, not interrupted, stats.get("waited", 0))
     write_table(res, keys)
     if plot and rows:
         res.figure = out / "phase_diagram.png"
-        plots.phase_diagram(res, path=res.figure, title=sweep_title(base, seeds, keys))
+        tmp = temporary_path(res.figure, ".png")  # concurrent sweeps never mix their figures' bytes
+        try:
+            plots.phase_diagram(res, path=tmp, title=sweep_title(base, seeds, keys))
+            os.replace(tmp, res.figure)
+        finally:
+            tmp.unlink(missing_ok=True)
     if interrupted:
         print(
             f"\nInterrupted: {len(results)} of {len(cells)} cells are finished and saved in {out}; "
