@@ -37,7 +37,7 @@ def paths(tmp_path):
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe,\x00\n1,2\n")
     X, y = np.eye(3), np.ones(3)
     np.savez(tmp_path / "nan.npz", X=np.full((3, 3), np.nan), y=y)
-    np.savez(tmp_path / "labels01.npz", X=X, y=np.array([0.0, 1.0, 1.0]))
+    np.savez(tmp_path / "labels01.npz", X=X, y=np.array([0.0, 1.0, 2.0]))  # {0, 1} alone is read as -1/+1 by ib.datasets.load
     np.savez(tmp_path / "xor.npz", X=np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]), y=np.array([1.0, 1.0, -1.0, -1.0]))
     np.savez(tmp_path / "complex.npz", X=X.astype(complex), y=y)
     np.savez(tmp_path / "cube.npz", X=np.zeros((2, 2, 2)), y=np.ones(2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,8 +35,8 @@ def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"data.path: {path} is not a regular file")
         try:
             X, y = datasets.load(path)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"data.path: {exc}") from exc
+        except (ValueError, TypeError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"data.path: cannot read {path} ({type(exc).__name__}: {exc})") from exc
     elif "sklearn" in spec:
         classes = None if spec["classes"] is None else tuple(spec["classes"])
         try:
