@@ -13,6 +13,7 @@ import numpy as np
 from .._version import __version__
 from ..engine import PreparedData, Run, Trajectory, advance_many, train
 from ..engine.ensemble import runs_from_configs
+from ..engine.lanes import lane_key, lane_width
 from .compare import attach, final_metrics
 from .config import run_kwargs
 from .store import Cell, DataCache, Store
@@ -71,8 +72,9 @@ def execute(
     """Run every cell not already in ``store`` and return ``key -> (trajectory, record)`` for all.
 
     Local (``executor=None``): cells that share data and precision advance together on the OpenMP
-    ensemble loop, in batches of ~4 per thread sorted by cost; each batch is written to disk as
-    soon as it finishes. With an executor: one task per cell, written as each completes. On Ctrl-C
+    ensemble loop, in batches of ~4 per thread (or one lane group per thread, when larger) sorted by
+    lane compatibility and cost, compatible cells step-interleaved in lane groups (engine/lanes.py);
+    each batch is written to disk as soon as it finishes. With an executor: one task per cell, written as each completes. On Ctrl-C
     (KeyboardInterrupt) the finished cells are already on disk; pending executor tasks are cancelled
     and the interrupt is re-raised.
     """
@@ -120,11 +122,15 @@ def execute(
             for group in groups.values():
                 X, y, _ = cache.data(group[0].config["data"])
                 data = PreparedData(X, y, np.dtype(group[0].config["dtype"]))
-                # the engine's own cost model (multiply-adds per step) orders the work
-                per_step = [run.core.cost_per_step for run in ensemble_runs(data, [c.config for c in group])]
-                order = sorted(range(len(group)), key=lambda k: per_step[k] * group[k].config["steps"])
+                # the engine's own cost model (multiply-adds per step) orders the work; cells that can
+                # share a lane group (engine/lanes.py) are kept next to each other, so that a batch
+                # holds whole lane groups of similar cost
+                runs = ensemble_runs(data, [c.config for c in group])
+                cost = [run.core.cost_per_step * c.config["steps"] for run, c in zip(runs, group)]
+                key = {lk: rank for rank, lk in enumerate(dict.fromkeys(lane_key(run) for run in runs))}
+                order = sorted(range(len(group)), key=lambda k: (key[lane_key(runs[k])], cost[k]))
                 group = [group[k] for k in order]
-                size = max(1, 4 * nthreads)
+                size = max(1, 4 * nthreads, lane_width(data.d) * nthreads)
                 for start in range(0, len(group), size):
                     batch = group[start : start + size]
                     trajs = run_ensemble(data, [c.config for c in batch], threads=threads, on_progress=bar.update)
