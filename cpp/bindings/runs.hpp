@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,30 +126,57 @@ void advance_interruptible(ib::RunBase<T>& run, std::uint64_t t_end) {
     }
 }
 
+// lanes: None (every run alone) or a partition of range(len(runs)) into groups of lane-compatible runs
+// (RunBase::lane_compatible, at most kMaxLanes each); each group is advanced step-interleaved in one
+// thread (lanes.hpp), the groups spread over the threads.
 template <class T>
-void advance_ensemble(const std::vector<ib::RunBase<T>*>& runs, const std::vector<std::uint64_t>& targets, int threads) {
+void advance_ensemble(const std::vector<ib::RunBase<T>*>& runs, const std::vector<std::uint64_t>& targets, int threads,
+                      const std::optional<std::vector<std::vector<std::size_t>>>& lanes) {
     if (runs.size() != targets.size()) throw py::value_error("targets: need one target step per run");
     for (auto* r : runs)
         if (r == nullptr) throw py::type_error("runs: None is not a run");
+    std::vector<std::vector<std::size_t>> groups;
+    if (lanes) {
+        std::vector<char> seen(runs.size(), 0);
+        for (const auto& g : *lanes) {
+            if (g.empty() || g.size() > ib::kMaxLanes)
+                throw py::value_error("lanes: every group needs 1 to " + std::to_string(ib::kMaxLanes) + " runs");
+            for (std::size_t k : g) {
+                if (k >= runs.size() || seen[k]) throw py::value_error("lanes: must partition the run indices");
+                seen[k] = 1;
+                if (!runs[g[0]]->lane_compatible(*runs[k]))
+                    throw py::value_error("lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
+            }
+        }
+        if (std::find(seen.begin(), seen.end(), 0) != seen.end()) throw py::value_error("lanes: must partition the run indices");
+        groups = *lanes;
+    } else {
+        for (std::size_t k = 0; k < runs.size(); ++k) groups.push_back({k});
+    }
     const int workers = threads > 0 ? threads : ib::max_threads();
-    std::vector<ib::RunBase<T>*> active;
-    std::vector<std::uint64_t> stops;
+    std::vector<std::uint64_t> stops(runs.size());
+    std::vector<std::vector<std::size_t>> active;
     while (true) {
-        active.clear();
-        stops.clear();
-        for (std::size_t k = 0; k < runs.size(); ++k)
-            if (runs[k]->t() < targets[k]) active.push_back(runs[k]);
-        if (active.empty()) break;
+        std::size_t count = 0;
+        for (std::size_t k = 0; k < runs.size(); ++k) count += runs[k]->t() < targets[k];
+        if (count == 0) break;
         // One round costs ~chunk_budget multiply-adds per worker, then signals are checked.
-        const double share = chunk_budget<T>() * workers / static_cast<double>(active.size());
+        const double share = chunk_budget<T>() * workers / static_cast<double>(count);
         for (std::size_t k = 0; k < runs.size(); ++k) {
-            if (runs[k]->t() >= targets[k]) continue;
+            const std::uint64_t t = runs[k]->t();
             const auto chunk = static_cast<std::uint64_t>(std::max(1.0, share / runs[k]->cost_per_step()));
-            stops.push_back(runs[k]->t() + std::min(chunk, targets[k] - runs[k]->t()));
+            stops[k] = t >= targets[k] ? t : t + std::min(chunk, targets[k] - t);
+        }
+        active.clear();
+        for (const auto& g : groups) {
+            std::vector<std::size_t> members;
+            for (std::size_t k : g)
+                if (runs[k]->t() < targets[k]) members.push_back(k);
+            if (!members.empty()) active.push_back(std::move(members));
         }
         {
             py::gil_scoped_release release;
-            ib::advance_all(active, stops, threads);
+            ib::advance_groups(runs, stops, active, threads);
         }
         if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     }
@@ -204,6 +232,11 @@ void register_runs(py::module_& m, const char* suffix) {
         .def("load_state", &load_state<T>, py::arg("state"));
 
     m.def(("advance_ensemble_" + sfx).c_str(), &advance_ensemble<T>, py::arg("runs"), py::arg("targets"),
-          py::arg("threads") = 0,
-          "Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds).");
+          py::arg("threads") = 0, py::arg("lanes") = py::none(),
+          "Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds); "
+          "lanes: groups of run indices advanced step-interleaved in one thread each.");
+    m.def(("lane_compatible_" + sfx).c_str(),
+          [](const RunBase& a, const RunBase& b) { return a.lane_compatible(b); }, py::arg("a"), py::arg("b"),
+          "True when the two runs can share a lane group (same compiled optimizer, loss, dtype and batch path).");
+    m.attr(("max_lanes_" + sfx).c_str()) = ib::kMaxLanes;
 }

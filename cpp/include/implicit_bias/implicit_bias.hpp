@@ -3,6 +3,7 @@
 
 #include "dataset.hpp"
 #include "ensemble.hpp"
+#include "lanes.hpp"
 #include "loss.hpp"
 #include "numerics.hpp"
 #include "optimizers.hpp"

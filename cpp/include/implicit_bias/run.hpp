@@ -11,9 +11,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "dataset.hpp"
+#include "lanes.hpp"
 #include "loss.hpp"
 #include "numerics.hpp"
 #include "optimizers.hpp"
@@ -84,15 +86,29 @@ class RunBase {
     // Advance to step t_end (no-op if already there), recording at every grid point passed.
     void advance(std::uint64_t t_end) {
         while (t_ < t_end) {
-            std::uint64_t stop = t_end;
-            if (next_grid_ < grid_.size() && grid_[next_grid_] < stop) stop = grid_[next_grid_];
-            advance_steps(stop - t_);
-            if (next_grid_ < grid_.size() && t_ == grid_[next_grid_]) {
-                record();
-                ++next_grid_;
-            }
+            advance_steps(next_stop(t_end) - t_);
+            record_if_due();
         }
     }
+
+    // The first step at which advancing toward t_end must pause: the next grid point, or t_end.
+    std::uint64_t next_stop(std::uint64_t t_end) const {
+        return next_grid_ < grid_.size() && grid_[next_grid_] < t_end ? grid_[next_grid_] : t_end;
+    }
+    // Record a checkpoint if the current step is the next grid point.
+    void record_if_due() {
+        if (next_grid_ < grid_.size() && t_ == grid_[next_grid_]) {
+            record();
+            ++next_grid_;
+        }
+    }
+
+    // Lanes (lanes.hpp): advance runs[k] to stops[k], k < K, step-interleaved in this thread. Every
+    // runs[k] must have this run's concrete type and batch path (lane_compatible); each result is
+    // bit-identical to advancing that run alone.
+    virtual void advance_lanes(RunBase* const* runs, std::size_t K, const std::uint64_t* stops) = 0;
+    // True when `other` can share a lane group with this run (same compiled type and batch path).
+    virtual bool lane_compatible(const RunBase& other) const = 0;
 
     // Checkpoint steps (absolute, sorted ascending); points <= t() are taken as already recorded.
     void set_grid(std::vector<std::uint64_t> grid) {
@@ -207,6 +223,78 @@ class Run final : public RunBase<T> {
         return Opt<T>::full_batch ? 3.0 * n * d + n : static_cast<double>(batch_size_ + 1) * d + 10.0;
     }
 
+    void advance_lanes(Base* const* runs, std::size_t K, const std::uint64_t* stops) override {
+        if (K > kMaxLanes) throw std::invalid_argument("lanes: too many runs in one group");
+        Run* lanes[kMaxLanes];
+        for (std::size_t k = 0; k < K; ++k) {
+            if (!lane_compatible(*runs[k])) throw std::invalid_argument("lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
+            lanes[k] = static_cast<Run*>(runs[k]);
+        }
+        implicit_bias::advance_lanes(lanes, K, stops);
+    }
+    bool lane_compatible(const Base& other) const override {
+        return typeid(other) == typeid(Run) && static_cast<const Run&>(other).phased() == phased();
+    }
+
+    // --- the per-sample step in three phases (lanes.hpp); step() is exactly these in order ---
+    static constexpr bool kPhased = !detail::is_epoch_map<Opt<T>> && !Opt<T>::full_batch && !Opt<T>::stateless;
+    // True when step() is the phased per-sample step (batch size 1, an optimizer with state).
+    bool phased() const { return kPhased && single_; }
+    struct Pending {
+        T lr, u, a;
+        const T* zi;
+        std::int64_t i;
+    };
+    // D > 0: the data has exactly D columns, known at compile time (small d: the coordinate loops
+    // unroll); the operations are those of D = 0 (d read at run time), in the same order.
+    template <int D = 0>
+    IB_HOT void phase_margin(Pending& p) {
+        p.lr = schedule_(t_);
+        p.i = sampler_.next().indices[0];
+        p.zi = data_->row(p.i);
+        p.u = dot(p.zi, w_.data(), columns<D>());
+    }
+    IB_HOT void phase_coefficient(Pending& p) { p.a = coefficient(p.u, p.i); }
+    template <int D = 0>
+    IB_HOT void phase_update(const Pending& p) {
+        opt_.update(w_.data(), p.zi, -p.a, p.a * data_->row_max[p.i], columns<D>(), p.lr, t_, scale_);
+        end_step();
+    }
+    // `count` steps of this run alone (what advance() does between stops).
+    void advance_steps_public(std::uint64_t count) { advance_steps(count); }
+    // `steps` interleaved steps of runs[0 .. K) (lanes.hpp), all of this type; not virtual, so that GCC
+    // can clone it per instruction set (IB_DISPATCH), as the single-run loop.
+    IB_DISPATCH void interleave_dispatched(Run* const* runs, std::size_t K, std::uint64_t steps) {
+        if (fixed_columns(data_->d()) == 2)
+            lanes_detail::interleave_d<2>(runs, K, steps);
+        else
+            lanes_detail::interleave_d<0>(runs, K, steps);
+    }
+    // The column count D > 0 for which step<D>() has a compile-time specialization (0: none).
+    static constexpr int fixed_columns(std::int64_t d) { return d == 2 ? 2 : 0; }
+
+    template <int D = 0>
+    IB_HOT void step() {
+        if constexpr (kPhased) {
+            if (single_) {
+                Pending p;
+                phase_margin<D>(p);
+                phase_coefficient(p);
+                phase_update<D>(p);
+                return;
+            }
+        }
+        const T lr = schedule_(t_);
+        if constexpr (kEpochMap) {
+            epoch_step(lr);
+        } else if constexpr (Opt<T>::full_batch) {
+            full_step(lr);
+        } else {
+            batch_step(lr);
+        }
+        end_step();
+    }
+
     void record() override {
         const auto& data = *data_;
         const Vector<T> u = data.z * w_;
@@ -234,6 +322,10 @@ class Run final : public RunBase<T> {
     void advance_steps(std::uint64_t count) override { advance_steps_dispatched(count); }
     // Not virtual, so that GCC can clone it per instruction set (IB_DISPATCH, numerics.hpp).
     IB_DISPATCH void advance_steps_dispatched(std::uint64_t count) {
+        if (fixed_columns(data_->d()) == 2) {
+            for (std::uint64_t s = 0; s < count; ++s) step<2>();
+            return;
+        }
         for (std::uint64_t s = 0; s < count; ++s) step();
     }
     void save_optimizer(NamedArrays<T>& out) const override { opt_.save(out); }
@@ -254,21 +346,12 @@ class Run final : public RunBase<T> {
         return a;
     }
 
-    IB_HOT void step() {
-        const T lr = schedule_(t_);
-        const std::int64_t d = data_->d();
-        if constexpr (kEpochMap) {
-            epoch_step(lr);
-        } else if constexpr (Opt<T>::full_batch) {
-            full_step(lr);
-        } else if (single_ && !Opt<T>::stateless) {
-            const std::int64_t i = sampler_.next().indices[0];
-            const T* zi = data_->row(i);
-            const T a = coefficient(dot(zi, w_.data(), d), i);
-            opt_.update(w_.data(), zi, -a, a * data_->row_max[i], d, lr, t_, scale_);
-        } else {
-            batch_step(lr);
-        }
+    template <int D>
+    IB_HOT std::int64_t columns() const {
+        if constexpr (D > 0) return D; else return data_->d();
+    }
+
+    IB_HOT void end_step() {
         ++t_;
         if (opt_.state_below(low_)) rescale(exponent_of(opt_.state_bound()));
     }

@@ -20,20 +20,23 @@ __all__ = ["drive"]
 def drive(
     cores: Sequence[Any],
     targets: Sequence[int],
-    advance_ensemble: Callable[[list[Any], list[int], int], None],
+    advance_ensemble: Callable[[list[Any], list[int], int, list[list[int]] | None], None],
     *,
     threads: int = 0,
+    lanes: Sequence[Sequence[int]] | None = None,
     on_progress: Callable[[int], None] | None = None,
     round_seconds: float = 0.5,
 ) -> None:
     """Advance compiled runs ``cores[k]`` (with a ``t`` attribute) to ``targets[k]``.
 
-    ``advance_ensemble(cores, stops, threads)`` is the engine's OpenMP loop (threads = 0: all
-    cores). Without ``on_progress`` this is one call; with it, rounds of about ``round_seconds``,
-    after each of which ``on_progress(steps done in that round)`` is called.
+    ``advance_ensemble(cores, stops, threads, lanes)`` is the engine's OpenMP loop (threads = 0: all
+    cores; ``lanes``: None, or a partition of the indices into lane groups, see :mod:`.lanes`).
+    Without ``on_progress`` this is one call; with it, rounds of about ``round_seconds``, after each
+    of which ``on_progress(steps done in that round)`` is called.
     """
+    groups = None if lanes is None else [list(g) for g in lanes]
     if on_progress is None:
-        advance_ensemble(list(cores), [int(t) for t in targets], threads)
+        advance_ensemble(list(cores), [int(t) for t in targets], threads, groups)
         return
     fraction = 1e-3
     while True:
@@ -43,7 +46,9 @@ def drive(
         stops = [min(targets[k], cores[k].t + max(1, math.ceil(fraction * targets[k]))) for k in active]
         before = sum(cores[k].t for k in active)
         started = time.perf_counter()
-        advance_ensemble([cores[k] for k in active], stops, threads)
+        position = {k: p for p, k in enumerate(active)}
+        round_groups = None if groups is None else [m for g in groups if (m := [position[k] for k in g if k in position])]
+        advance_ensemble([cores[k] for k in active], stops, threads, round_groups)
         elapsed = time.perf_counter() - started
         on_progress(sum(cores[k].t for k in active) - before)
         # aim the next round at round_seconds, changing its length by at most 4x per round

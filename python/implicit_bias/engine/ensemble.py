@@ -14,17 +14,26 @@ from typing import Any
 
 from numpy.typing import ArrayLike, DTypeLike
 
+from .. import _core
 from .._validation import MAX_STEPS, check_int, check_step_count
 from .driver import drive
+from .lanes import plan_lanes
 from .run import PreparedData, Run, advance_ensemble
 from .trajectory import Trajectory
 
-__all__ = ["train_many", "advance_many", "runs_from_configs", "check_threads", "RUN_KEYS", "MAX_THREADS"]
+__all__ = ["train_many", "advance_many", "runs_from_configs", "check_threads", "max_threads", "RUN_KEYS", "MAX_THREADS", "MAX_LANES"]
 
 #: Keys a configuration of :func:`train_many` may have (the keyword arguments of :class:`Run`).
 RUN_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "seed", "w0")
 #: Upper bound on ``threads`` (more threads than this only oversubscribes any machine we know).
 MAX_THREADS = 4 * (os.cpu_count() or 1) + 64
+#: Most runs in one lane group (the engine's limit).
+MAX_LANES = int(_core.max_lanes_float64)
+
+
+def max_threads() -> int:
+    """Threads the engine uses by default (OpenMP's count; 1 without OpenMP)."""
+    return int(_core.max_threads())
 
 
 def check_threads(threads: int | None) -> int:
@@ -56,12 +65,16 @@ def advance_many(
     threads: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     round_seconds: float = 0.5,
+    lanes: bool | int = True,
 ) -> list[Trajectory]:
     """Advance ``runs[k]`` by ``steps[k]`` more steps, on OpenMP threads; return their trajectories.
 
     ``checkpoints``: one count for all or one per run. ``on_progress(steps done)`` is called about
     every ``round_seconds`` (for progress bars). On Ctrl-C every run is left consistent at a step
     boundary (``runs`` can be saved or advanced again), and KeyboardInterrupt is re-raised.
+    ``lanes``: True (default) advances compatible runs (same data, loss, optimizer kind, batch size,
+    order) in lane groups, step-interleaved in one thread (:mod:`.lanes`; results unchanged, bit for
+    bit); an int sets the runs per group; False advances every run alone.
     """
     if not runs:
         return []
@@ -78,7 +91,13 @@ def advance_many(
         s = check_step_count("steps", s, 0, MAX_STEPS - run.t)
         targets.append(run.t + s)
         run.plan(run.t + s, check_int("checkpoints", c, 1))
-    drive([r.core for r in runs], targets, advance_ensemble(dtypes.pop()), threads=check_threads(threads),
+    nthreads = check_threads(threads)
+    groups = None
+    if lanes is not False:
+        width = None if lanes is True else check_int("lanes", lanes, 1, MAX_LANES)
+        remaining = [t - run.t for run, t in zip(runs, targets)]
+        groups = plan_lanes(runs, remaining, nthreads or max_threads(), width)
+    drive([r.core for r in runs], targets, advance_ensemble(dtypes.pop()), threads=nthreads, lanes=groups,
           on_progress=on_progress, round_seconds=round_seconds)
     for run in runs:
         run.check_finite()
@@ -95,14 +114,16 @@ def train_many(
     dtype: DTypeLike | None = None,
     threads: int | None = None,
     references: Mapping[str, Any] | None = None,
+    lanes: bool | int = True,
 ) -> list[Trajectory]:
     """Run many independent configurations on the same data, spread over OpenMP threads.
 
     ``configs`` is a sequence of mappings with an ``optimizer`` and any of the :class:`Run`
     keywords (``batch_size``, ``order``, ``lr``, ``loss``, ``seed``, ``w0``). Each result is
     identical, bit for bit, to ``train`` with the same arguments (a run of 0 steps reports its
-    starting point; a diverged run warns). ``threads``: None = all cores. On Ctrl-C the
-    KeyboardInterrupt carries the consistent, resumable runs as ``exc.runs``.
+    starting point; a diverged run warns). ``threads``: None = all cores; ``lanes``: see
+    :func:`advance_many` (compatible configurations are step-interleaved in lane groups by default).
+    On Ctrl-C the KeyboardInterrupt carries the consistent, resumable runs as ``exc.runs``.
     """
     data = PreparedData(X, y, dtype)
     runs = runs_from_configs(data, configs)
@@ -111,7 +132,7 @@ def train_many(
         raise ValueError(f"steps: got {len(step_list)} step counts for {len(runs)} configs")
     check_threads(threads)
     try:
-        trajectories = advance_many(runs, step_list, checkpoints=checkpoints, threads=threads)
+        trajectories = advance_many(runs, step_list, checkpoints=checkpoints, threads=threads, lanes=lanes)
     except KeyboardInterrupt as exc:
         exc.runs = runs  # type: ignore[attr-defined]
         raise

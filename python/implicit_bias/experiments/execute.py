@@ -14,6 +14,7 @@ import numpy as np
 from .._version import __version__
 from ..engine import PreparedData, Run, Trajectory, advance_many, train
 from ..engine.ensemble import MAX_THREADS, check_threads, runs_from_configs
+from ..engine.lanes import lane_key, lane_width
 from .compare import attach, final_metrics
 from .config import build_tag, check_run_sizes, run_kwargs
 from .store import Cell, DataCache, Store
@@ -74,8 +75,9 @@ def execute(
     """Run every cell not already in ``store`` and return ``key -> (trajectory, record)`` for all.
 
     Local (``executor=None``): cells that share data and precision advance together on the OpenMP
-    ensemble loop, in batches of ~4 per thread sorted by cost; each batch is written to disk as
-    soon as it finishes. With an executor: one task per cell, written as each completes. On Ctrl-C
+    ensemble loop, in batches of ~4 per thread (or one lane group per thread, when larger) sorted by
+    lane compatibility and cost, compatible cells step-interleaved in lane groups (engine/lanes.py);
+    each batch is written to disk as soon as it finishes. With an executor: one task per cell, written as each completes. On Ctrl-C
     (KeyboardInterrupt) the finished cells are already on disk; pending executor tasks are cancelled
     and the interrupt is re-raised.
 
@@ -186,11 +188,14 @@ def run_cells(
         for group in groups.values():
             X, y, _ = cache.data(group[0].config["data"])
             data = PreparedData(X, y, np.dtype(group[0].config["dtype"]))
-            # the engine's own cost model (multiply-adds per step) orders the work
-            per_step = [run.core.cost_per_step for run in ensemble_runs(data, [c.config for c in group])]
-            order = sorted(range(len(group)), key=lambda k: per_step[k] * group[k].config["steps"])
+            # the engine's own cost model (multiply-adds per step) orders the work; cells that can share
+            # a lane group (engine/lanes.py) are kept next to each other, so a batch holds whole groups
+            runs = ensemble_runs(data, [c.config for c in group])
+            cost = [run.core.cost_per_step * c.config["steps"] for run, c in zip(runs, group)]
+            rank = {lk: r for r, lk in enumerate(dict.fromkeys(lane_key(run) for run in runs))}
+            order = sorted(range(len(group)), key=lambda k: (rank[lane_key(runs[k])], cost[k]))
             queue = [group[k] for k in order]
-            size = max(1, 4 * nthreads)
+            size = max(1, 4 * nthreads, lane_width(data.d) * nthreads)
             while queue:
                 batch: list[Cell] = []
                 while queue and len(batch) < size:
