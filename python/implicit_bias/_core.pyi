@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'max_threads', 'openmp']
+__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'lane_compatible_float64', 'lane_compatible_longdouble', 'max_lanes_float64', 'max_lanes_longdouble', 'max_threads', 'openmp']
 class OptimizerKind:
     """
     Members:
@@ -377,20 +377,30 @@ def _contract_probe(a: typing.SupportsFloat | typing.SupportsIndex, b: typing.Su
     """
     a * b + c in double, compiled with the module's floating-point options (tests only).
     """
-def advance_ensemble_float64(runs: collections.abc.Sequence[Run_float64], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+def advance_ensemble_float64(runs: collections.abc.Sequence[Run_float64], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]] | None = None) -> None:
     """
-    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds).
+    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds); lanes: groups of run indices advanced step-interleaved in one thread each.
     """
-def advance_ensemble_longdouble(runs: collections.abc.Sequence[Run_longdouble], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+def advance_ensemble_longdouble(runs: collections.abc.Sequence[Run_longdouble], targets: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]] | None = None) -> None:
     """
-    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds).
+    Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds); lanes: groups of run indices advanced step-interleaved in one thread each.
     """
 def build_info() -> dict:
     """
     How this module was compiled: compiler, flags, instruction set, versions (a new dict per call).
     """
+def lane_compatible_float64(a: Run_float64, b: Run_float64) -> bool:
+    """
+    True when the two runs can share a lane group (same compiled optimizer, loss, dtype and batch path).
+    """
+def lane_compatible_longdouble(a: Run_longdouble, b: Run_longdouble) -> bool:
+    """
+    True when the two runs can share a lane group (same compiled optimizer, loss, dtype and batch path).
+    """
 def max_threads() -> int:
     """
     Threads OpenMP would use by default (1 without OpenMP).
     """
+max_lanes_float64: int = 32
+max_lanes_longdouble: int = 32
 openmp: bool = True
