@@ -15,8 +15,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -67,8 +67,9 @@ def timed_both(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def thread_speedup(call: Callable[[int], object], repeats: int, attempts: int = 4, min_cores: float = 1.7,
-                   pause_s: float = 10.0) -> tuple[float, float, float, int]:
+def thread_speedup(
+    call: Callable[[int], object], repeats: int, attempts: int = 4, min_cores: float = 1.7, pause_s: float = 10.0
+) -> tuple[float, float, float, int]:
     """Best wall time of ``call(1)`` and ``call(2)`` (1 and 2 threads), interleaved, best of ``repeats``.
 
     A 2-thread speed-up is only measurable while both cores are free. If the best 2-thread call got fewer
@@ -93,12 +94,19 @@ def thread_speedup(call: Callable[[int], object], repeats: int, attempts: int = 
     return best[1], best[2], cores, used
 
 
-def calibrate_steps(run_steps: Callable[[int], object], target_s: float, start: int = 1000,
-                    min_steps: int = 10, max_steps: int = 10**10, before: Callable[[], object] | None = None) -> int:
+def calibrate_steps(
+    run_steps: Callable[[int], object],
+    target_s: float,
+    start: int = 1000,
+    min_steps: int = 10,
+    max_steps: int = 10**10,
+    before: Callable[[], object] | None = None,
+) -> int:
     """A step count whose run takes about ``target_s`` seconds (grows geometrically from ``start``).
 
     ``before`` (optional) is called, untimed, before every timed call (e.g. to build fresh state).
     """
+
     def timed(fn):
         if before is not None:
             before()
@@ -183,8 +191,10 @@ def write_result(name: str, title: str, body: str, quick: bool, elapsed: float) 
     """Write bench/results/<name>.md (dated, with the command and machine load) and print it."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     cmd = f"python bench/{name}.py" + (" --quick" if quick else "")
-    header = (f"### {title}\n\n_{now()} — `{cmd}` ({'quick' if quick else 'full'} version), "
-              f"{elapsed:.0f} s wall; load average at the end {load_average()} on {os.cpu_count()} CPUs._\n\n")
+    header = (
+        f"### {title}\n\n_{now()} — `{cmd}` ({'quick' if quick else 'full'} version), "
+        f"{elapsed:.0f} s wall; load average at the end {load_average()} on {os.cpu_count()} CPUs._\n\n"
+    )
     text = header + body.strip() + "\n"
     path = RESULTS / f"{name}.md"
     path.write_text(text)
@@ -233,15 +243,22 @@ def machine() -> dict[str, str]:
     lscpu = _run(["lscpu"])
     m = re.search(r"Model name:\s*(.+)", lscpu)
     info["cpu"] = m.group(1).strip() if m else platform.processor() or "?"
-    for key, pat in [("vendor", r"Vendor ID:\s*(.+)"), ("family", r"CPU family:\s*(.+)"),
-                     ("model", r"^Model:\s*(.+)"), ("hypervisor", r"Hypervisor vendor:\s*(.+)"),
-                     ("l2", r"L2 cache:\s*(.+)"), ("l3", r"L3 cache:\s*(.+)"),
-                     ("l1d", r"L1d cache:\s*(.+)")]:
+    for key, pat in [
+        ("vendor", r"Vendor ID:\s*(.+)"),
+        ("family", r"CPU family:\s*(.+)"),
+        ("model", r"^Model:\s*(.+)"),
+        ("hypervisor", r"Hypervisor vendor:\s*(.+)"),
+        ("l2", r"L2 cache:\s*(.+)"),
+        ("l3", r"L3 cache:\s*(.+)"),
+        ("l1d", r"L1d cache:\s*(.+)"),
+    ]:
         mm = re.search(pat, lscpu, re.M)
         if mm:
             info[key] = mm.group(1).strip()
     info["cpus"] = str(os.cpu_count())
-    mhz = re.findall(r"cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
+    mhz = re.findall(
+        r"cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    )
     info["ghz"] = f"{float(mhz[0]) / 1000:.2f}" if mhz else "?"
     flags = re.search(r"Flags:\s*(.+)", lscpu)
     fl = set(flags.group(1).split()) if flags else set()
@@ -258,9 +275,11 @@ def machine() -> dict[str, str]:
             cxx = (_run([mm.group(1).strip(), "--version"]).splitlines() or [mm.group(1)])[0]
         native = re.search(r"IMPLICIT_BIAS_NATIVE:BOOL=(\w+)", txt)
         omp = re.search(r"IMPLICIT_BIAS_OPENMP:BOOL=(\w+)", txt)
-        flags_s = (f"-O3 -fno-math-errno -fno-trapping-math"
-                   f"{' -march=native' if native and native.group(1) == 'ON' else ''}"
-                   f"{', OpenMP' if omp and omp.group(1) == 'ON' else ''}")
+        flags_s = (
+            f"-O3 -fno-math-errno -fno-trapping-math"
+            f"{' -march=native' if native and native.group(1) == 'ON' else ''}"
+            f"{', OpenMP' if omp and omp.group(1) == 'ON' else ''}"
+        )
     info["compiler"] = f"{cxx} ({flags_s})" if flags_s else cxx
     info["python"] = platform.python_version()
     for mod in ("numpy", "scipy", "torch", "jax", "jaxlib", "numba", "matplotlib"):
@@ -280,17 +299,26 @@ def machine() -> dict[str, str]:
 def machine_markdown(info: dict[str, str] | None = None) -> str:
     i = info or machine()
     cpu = i["cpu"]
-    extra = ", ".join(x for x in (i.get("vendor"), f"family {i.get('family')} model {i.get('model')}" if i.get("family") else None,
-                                  f"{i['hypervisor']} VM" if i.get("hypervisor") else None) if x)
-    return "\n".join([
-        f"* CPU: {cpu} ({extra}), {i['cpus']} cores, {i['ghz']} GHz (nominal, /proc/cpuinfo), SIMD: {i['simd']}; "
-        f"caches L1d {i.get('l1d', '?')}, L2 {i.get('l2', '?')}, L3 {i.get('l3', '?')}",
-        f"* OS: {i['os']}",
-        f"* Compiler: {i['compiler']}",
-        f"* Python {i['python']}; numpy {i['numpy']}, scipy {i['scipy']}, torch {i['torch']}, jax {i['jax']} "
-        f"(jaxlib {i['jaxlib']}), numba {i['numba']}, matplotlib {i['matplotlib']}",
-        f"* implicit-bias {i['implicit_bias']}, git commit {i['commit']}; OPENBLAS_CORETYPE={i['OPENBLAS_CORETYPE']}",
-    ])
+    extra = ", ".join(
+        x
+        for x in (
+            i.get("vendor"),
+            f"family {i.get('family')} model {i.get('model')}" if i.get("family") else None,
+            f"{i['hypervisor']} VM" if i.get("hypervisor") else None,
+        )
+        if x
+    )
+    return "\n".join(
+        [
+            f"* CPU: {cpu} ({extra}), {i['cpus']} cores, {i['ghz']} GHz (nominal, /proc/cpuinfo), SIMD: {i['simd']}; "
+            f"caches L1d {i.get('l1d', '?')}, L2 {i.get('l2', '?')}, L3 {i.get('l3', '?')}",
+            f"* OS: {i['os']}",
+            f"* Compiler: {i['compiler']}",
+            f"* Python {i['python']}; numpy {i['numpy']}, scipy {i['scipy']}, torch {i['torch']}, jax {i['jax']} "
+            f"(jaxlib {i['jaxlib']}), numba {i['numba']}, matplotlib {i['matplotlib']}",
+            f"* implicit-bias {i['implicit_bias']}, git commit {i['commit']}; OPENBLAS_CORETYPE={i['OPENBLAS_CORETYPE']}",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,8 +422,14 @@ def goals_summary() -> str:
         for r in recs:
             if r.get("ensemble"):
                 eps = "eps=0" if r["eps"] == 0 else "eps=1e-8+bc"
-                rows.append([f"engine: 2-thread ensemble, {r['n']}x{r['d']}, {eps}", ">= 1.8x", f"{r['ratio']:.2f}x",
-                             goal_mark(r["goal_ok"])])
+                rows.append(
+                    [
+                        f"engine: 2-thread ensemble, {r['n']}x{r['d']}, {eps}",
+                        ">= 1.8x",
+                        f"{r['ratio']:.2f}x",
+                        goal_mark(r["goal_ok"]),
+                    ]
+                )
     peers = RESULTS / "peers.json"
     if peers.exists():
         recs = json.loads(peers.read_text())
@@ -406,15 +440,31 @@ def goals_summary() -> str:
             n = next(r["n"] for r in recs if r["d"] == d)
             if rs:
                 f = min(rs, key=lambda r: r["ns_step"])
-                rows.append([f"peers {n}x{d}: ours vs fastest peer ({f['label']})", f">= {goal_fast[d]:g}x", f"{f['ratio']:.2f}x",
-                             goal_mark(f["ratio"] >= goal_fast[d])])
+                rows.append(
+                    [
+                        f"peers {n}x{d}: ours vs fastest peer ({f['label']})",
+                        f">= {goal_fast[d]:g}x",
+                        f"{f['ratio']:.2f}x",
+                        goal_mark(f["ratio"] >= goal_fast[d]),
+                    ]
+                )
             t = [r for r in rs if r["tool"] == "torch"]
             if t:
-                rows.append([f"peers {n}x{d}: ours vs torch.optim.Adam loop", f">= {goal_torch[d]:g}x", f"{t[0]['ratio']:.0f}x",
-                             goal_mark(t[0]["ratio"] >= goal_torch[d])])
+                rows.append(
+                    [
+                        f"peers {n}x{d}: ours vs torch.optim.Adam loop",
+                        f">= {goal_torch[d]:g}x",
+                        f"{t[0]['ratio']:.0f}x",
+                        goal_mark(t[0]["ratio"] >= goal_torch[d]),
+                    ]
+                )
     if not rows:
         return ""
-    return "## Goals at a glance\n\n" + md_table(["what", "goal", "measured (best of repeats)", "status"], rows, "lrrl") + "\n"
+    return (
+        "## Goals at a glance\n\n"
+        + md_table(["what", "goal", "measured (best of repeats)", "status"], rows, "lrrl")
+        + "\n"
+    )
 
 
 def update_readme() -> Path:

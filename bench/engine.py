@@ -20,7 +20,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-
 import implicit_bias as ib  # noqa: E402
 
 SIZES = [(10, 2), (50, 50), (100, 1000), (1000, 10000)]
@@ -64,17 +63,22 @@ def time_single(X, y, eps, bc, dt, target_s, repeats):
 
 def time_ensemble(X, y, eps, bc, ns_step, target_s, repeats, attempts):
     """ENSEMBLE runs (learning rates 0.1 * (1 + k/100)) through train_many, threads 1 vs 2."""
-    configs = [dict(optimizer=optimizer(eps, bc), batch_size=1, order="cyclic", lr=LR * (1 + k / 100)) for k in range(ENSEMBLE)]
+    configs = [
+        dict(optimizer=optimizer(eps, bc), batch_size=1, order="cyclic", lr=LR * (1 + k / 100)) for k in range(ENSEMBLE)
+    ]
     steps = max(2 * X.shape[0], int(target_s / ENSEMBLE / (ns_step * 1e-9)))
     # Correctness: both thread counts equal single runs bit for bit (checked on a shorter run).
     check = max(2 * X.shape[0], steps // 10)
     r1 = ib.train_many(X, y, configs, steps=check, checkpoints=2, threads=1)
     r2 = ib.train_many(X, y, configs, steps=check, checkpoints=2, threads=2)
-    solo = ib.train(X, y, configs[-1]["optimizer"], steps=check, batch_size=1, order="cyclic", lr=configs[-1]["lr"], checkpoints=2)
+    solo = ib.train(
+        X, y, configs[-1]["optimizer"], steps=check, batch_size=1, order="cyclic", lr=configs[-1]["lr"], checkpoints=2
+    )
     assert all(np.array_equal(a.w[-1], b.w[-1]) for a, b in zip(r1, r2)), "threads=2 must equal threads=1 bit for bit"
     assert np.array_equal(r1[-1].w[-1], solo.w[-1]), "ensemble member must equal the single run bit for bit"
     t1, t2, cores, attempts = C.thread_speedup(
-        lambda th: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th), repeats, attempts=attempts)
+        lambda th: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th), repeats, attempts=attempts
+    )
     return t1, t2, steps, cores, attempts
 
 
@@ -108,10 +112,33 @@ def main() -> None:
                 else:
                     goal, ok = "(none)", None
                 label = "0, no bias corr." if eps == 0 else "1e-8, bias corr."
-                row = [dtype_name(dt), f"{n} x {d}", label, f"{ns:.1f}", f"{nsc:.2f}", f"{ns_cpu:.1f}", f"{steps:,}", f"{t_first:,}", goal, C.goal_mark(ok)]
+                row = [
+                    dtype_name(dt),
+                    f"{n} x {d}",
+                    label,
+                    f"{ns:.1f}",
+                    f"{nsc:.2f}",
+                    f"{ns_cpu:.1f}",
+                    f"{steps:,}",
+                    f"{t_first:,}",
+                    goal,
+                    C.goal_mark(ok),
+                ]
                 rows.append(row)
-                records.append(dict(dtype=np.dtype(dt).name, n=n, d=d, eps=eps, bias_correction=bc, ns_step=ns, ns_coord=nsc, ns_step_cpu=ns_cpu,
-                                    steps=steps, goal_ok=ok))
+                records.append(
+                    dict(
+                        dtype=np.dtype(dt).name,
+                        n=n,
+                        d=d,
+                        eps=eps,
+                        bias_correction=bc,
+                        ns_step=ns,
+                        ns_coord=nsc,
+                        ns_step_cpu=ns_cpu,
+                        steps=steps,
+                        goal_ok=ok,
+                    )
+                )
                 print(" | ".join(row), flush=True)
     for n, d in SIZES:
         X, y = data[(n, d)]
@@ -121,16 +148,66 @@ def main() -> None:
             ratio = t1 / t2
             label = "0, no bias corr." if eps == 0 else "1e-8, bias corr."
             ok = ratio >= GOAL_THREADS
-            row = [f"{n} x {d}", label, f"{ENSEMBLE} x {steps:,}", f"{t1 / (ENSEMBLE * steps) * 1e9:.1f}",
-                   f"{t1:.3f}", f"{t2:.3f}", f"{ratio:.2f}x", f"{cores:.2f} ({attempts})", C.goal_mark(ok)]
+            row = [
+                f"{n} x {d}",
+                label,
+                f"{ENSEMBLE} x {steps:,}",
+                f"{t1 / (ENSEMBLE * steps) * 1e9:.1f}",
+                f"{t1:.3f}",
+                f"{t2:.3f}",
+                f"{ratio:.2f}x",
+                f"{cores:.2f} ({attempts})",
+                C.goal_mark(ok),
+            ]
             ens_rows.append(row)
-            records.append(dict(ensemble=True, n=n, d=d, eps=eps, t1=t1, t2=t2, ratio=ratio, steps=steps, cores=cores, attempts=attempts, goal_ok=ok))
+            records.append(
+                dict(
+                    ensemble=True,
+                    n=n,
+                    d=d,
+                    eps=eps,
+                    t1=t1,
+                    t2=t2,
+                    ratio=ratio,
+                    steps=steps,
+                    cores=cores,
+                    attempts=attempts,
+                    goal_ok=ok,
+                )
+            )
             print(" | ".join(row), flush=True)
 
-    single_tab = C.md_table(["precision", "n x d", "eps", "ns/step", "ns/coord-step", "CPU ns/step", "timed steps", "first timed step", "goal", "status"],
-                            rows, "lllrrrrrll")
-    ens_tab = C.md_table(["n x d", "eps", "runs x steps", "ns/step (1 thr.)", "1 thread [s]", "2 threads [s]", "speed-up",
-                          "cores used (attempts)", f"goal >= {GOAL_THREADS}x"], ens_rows, "llrrrrrrl")
+    single_tab = C.md_table(
+        [
+            "precision",
+            "n x d",
+            "eps",
+            "ns/step",
+            "ns/coord-step",
+            "CPU ns/step",
+            "timed steps",
+            "first timed step",
+            "goal",
+            "status",
+        ],
+        rows,
+        "lllrrrrrll",
+    )
+    ens_tab = C.md_table(
+        [
+            "n x d",
+            "eps",
+            "runs x steps",
+            "ns/step (1 thr.)",
+            "1 thread [s]",
+            "2 threads [s]",
+            "speed-up",
+            "cores used (attempts)",
+            f"goal >= {GOAL_THREADS}x",
+        ],
+        ens_rows,
+        "llrrrrrrl",
+    )
     fig = plot(records)
     met = sum(1 for r in records if r.get("goal_ok") is True)
     missed = sum(1 for r in records if r.get("goal_ok") is False)
@@ -167,7 +244,11 @@ def plot(records):
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
     for dt, mk in (("float64", "o"), ("longdouble", "s")):
         for eps, ls in ((0.0, "-"), (1e-8, "--")):
-            pts = sorted((r["d"], r["ns_coord"]) for r in records if r.get("dtype") == dt and r.get("eps") == eps and "ns_coord" in r)
+            pts = sorted(
+                (r["d"], r["ns_coord"])
+                for r in records
+                if r.get("dtype") == dt and r.get("eps") == eps and "ns_coord" in r
+            )
             if pts:
                 lab = f"{'double' if dt == 'float64' else 'long double'}, eps={eps:g}"
                 ax[0].loglog(*zip(*pts), ls, marker=mk, label=lab)

@@ -33,8 +33,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-import implicit_bias as ib
-import reference_fixedpoint as R
+import implicit_bias as ib  # noqa: E402 - after the sys.path line
+import reference_fixedpoint as R  # noqa: E402
 
 
 def one_minus_cos(u, v) -> float:
@@ -50,8 +50,17 @@ def fmt(x: float) -> str:
 
 
 def adam_run(X, y, beta2, b, order, steps, seed, beta1=0.9):
-    tr = ib.train(X, y, ib.Adam(beta1=beta1, beta2=beta2), steps=steps, batch_size=b, order=order,
-                  lr=ib.schedules.polynomial(eta0=0.1, power=0.5), seed=seed, checkpoints=40)
+    tr = ib.train(
+        X,
+        y,
+        ib.Adam(beta1=beta1, beta2=beta2),
+        steps=steps,
+        batch_size=b,
+        order=order,
+        lr=ib.schedules.polynomial(eta0=0.1, power=0.5),
+        seed=seed,
+        checkpoints=40,
+    )
     return tr
 
 
@@ -74,8 +83,8 @@ def make_fast_map(Z, beta1, beta2, b):
     batches = R.cyclic_batches(Z.shape[0], b)
     K = len(batches)
     E = (np.arange(K)[:, None] - np.arange(K)[None, :]) % K
-    W1 = beta1 ** E
-    W2 = beta2 ** E
+    W1 = beta1**E
+    W2 = beta2**E
     M = np.zeros((K, Z.shape[0]))
     for j, B in enumerate(batches):
         M[j, B] = 1.0 / len(B)
@@ -109,8 +118,13 @@ def epoch_map_limit(Z, beta1, beta2, b, steps):
             half = w.copy()
     D, _, dev = R.epoch_map_limit_polish(Z, w, beta1, beta2, b)
     D_half, _, _ = R.epoch_map_limit_polish(Z, half, beta1, beta2, b)
-    return {"D": D, "dev": dev, "iterate": w, "raw_gap": one_minus_cos(w, D),
-            "polish_stability": one_minus_cos(D, D_half)}
+    return {
+        "D": D,
+        "dev": dev,
+        "iterate": w,
+        "raw_gap": one_minus_cos(w, D),
+        "polish_stability": one_minus_cos(D, D_half),
+    }
 
 
 def fixed_point_custom(Z, pfun, split, tol=1e-12, max_iter=20000):
@@ -141,17 +155,23 @@ def main() -> None:
     steps, inc_steps = int(args.steps), int(args.inc_steps)
     T0 = time.time()
     print("# Long runs vs. the independent predictions (tests/reference_fixedpoint.py)\n")
-    print("Adam beta1 = 0.9, eps = 0, no bias correction, lr = 0.1/sqrt(t+1), logistic loss, w0 = 0; "
-          "ib.datasets.gaussian(n=10, d=50, seed=s), sampler seed = s. Predictions are our extension "
-          "(SPEC 'Beyond the original study').\n")
+    print(
+        "Adam beta1 = 0.9, eps = 0, no bias correction, lr = 0.1/sqrt(t+1), logistic loss, w0 = 0; "
+        "ib.datasets.gaussian(n=10, d=50, seed=s), sampler seed = s. Predictions are our extension "
+        "(SPEC 'Beyond the original study').\n"
+    )
 
     # -------------------------------------------------------------------- section 1
     configs = [(1, "reshuffle"), (1, "replacement")] + [(b, o) for b in (2, 5) for o in R.ORDERS]
     print(f"## 1. Mini-batch / shuffled Adam (beta2 = 0.999), {steps:.0e} steps\n")
-    print("(a) = batch fixed point of that b and order; (b) = b = 1 fixed point; (c) = l-inf max-margin. "
-          "'(a) at t/10' = 1 - cos to (a) at the checkpoint nearest steps/10 (shows the trend). "
-          "'(a) vs (b)' = distance between the two predictions.\n")
-    print("| seed | b | order | rho | (a) batch FP | (a) at t/10 | (b) b=1 FP | (c) l-inf | (a) vs (b) | nearest | run s |")
+    print(
+        "(a) = batch fixed point of that b and order; (b) = b = 1 fixed point; (c) = l-inf max-margin. "
+        "'(a) at t/10' = 1 - cos to (a) at the checkpoint nearest steps/10 (shows the trend). "
+        "'(a) vs (b)' = distance between the two predictions.\n"
+    )
+    print(
+        "| seed | b | order | rho | (a) batch FP | (a) at t/10 | (b) b=1 FP | (c) l-inf | (a) vs (b) | nearest | run s |"
+    )
     print("| ---: | ---: | :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- | ---: |")
     data = {}
     for s in args.seeds:
@@ -172,19 +192,29 @@ def main() -> None:
             if b == 1:
                 nearest = "(a)=(b)" if ga < gc else "(c)"  # b = 1: (a) is (b)
             rr = R.rho(10, b, o)
-            print(f"| {s} | {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(ga)} | {fmt(one_minus_cos(w10, fp.w))} "
-                  f"| {fmt(gb)} | {fmt(gc)} | {fmt(one_minus_cos(fp.w, plain.w))} | {nearest} | {dt:.1f} |"
-                  + ("" if fp.converged else " (FP not converged)"), flush=True)
-    print("\nl-inf maximiser unique (LP face probe): "
-          + ", ".join(f"seed {s}: {data[s][4].unique} (spread {data[s][4].spread:.0e})" for s in args.seeds) + "\n")
+            print(
+                f"| {s} | {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(ga)} | {fmt(one_minus_cos(w10, fp.w))} "
+                f"| {fmt(gb)} | {fmt(gc)} | {fmt(one_minus_cos(fp.w, plain.w))} | {nearest} | {dt:.1f} |"
+                + ("" if fp.converged else " (FP not converged)"),
+                flush=True,
+            )
+    print(
+        "\nl-inf maximiser unique (LP face probe): "
+        + ", ".join(f"seed {s}: {data[s][4].unique} (spread {data[s][4].spread:.0e})" for s in args.seeds)
+        + "\n"
+    )
 
     # -------------------------------------------------------------------- section 2
     print(f"## 2. Inc-Adam (b = 1, cyclic) at finite beta2, {inc_steps:.0e} steps, vs. the epoch map\n")
-    print(f"Epoch map (SPEC Prop. 2.5, beta1 = 0.9) iterated {args.map_steps} times from w = 0 with lr 0.1/sqrt(t+1), "
-          f"then polished (margin equations of its limit solved by Levenberg-Marquardt). 'map raw' = 1 - cos of the "
-          f"raw iterate to the polished limit; 'polish stab.' = polished limit from the iterate at half the "
-          f"iterations vs at the end.\n")
-    print("| seed | beta2 | run vs map limit | run vs map at t/10 | run vs b=1 FP | map limit vs FP | map raw | polish stab. | run s |")
+    print(
+        f"Epoch map (SPEC Prop. 2.5, beta1 = 0.9) iterated {args.map_steps} times from w = 0 with lr 0.1/sqrt(t+1), "
+        f"then polished (margin equations of its limit solved by Levenberg-Marquardt). 'map raw' = 1 - cos of the "
+        f"raw iterate to the polished limit; 'polish stab.' = polished limit from the iterate at half the "
+        f"iterations vs at the end.\n"
+    )
+    print(
+        "| seed | beta2 | run vs map limit | run vs map at t/10 | run vs b=1 FP | map limit vs FP | map raw | polish stab. | run s |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for s in args.seeds:
         X, y, Z, plain, linf = data[s]
@@ -194,10 +224,13 @@ def main() -> None:
             tr = adam_run(X, y, beta2, 1, "cyclic", inc_steps, s)
             dt = time.time() - t
             (_, w10), (_, wf) = at_steps(tr, [inc_steps // 10, inc_steps])
-            print(f"| {s} | {beta2} | {fmt(one_minus_cos(wf, em['D']))} | {fmt(one_minus_cos(w10, em['D']))} "
-                  f"| {fmt(one_minus_cos(wf, plain.w))} | {fmt(one_minus_cos(em['D'], plain.w))} | {fmt(em['raw_gap'])} "
-                  f"| {fmt(em['polish_stability'])} | {dt:.1f} |" + ("" if em["dev"] < 1e-10 else f" (polish dev {em['dev']:.0e})"),
-                  flush=True)
+            print(
+                f"| {s} | {beta2} | {fmt(one_minus_cos(wf, em['D']))} | {fmt(one_minus_cos(w10, em['D']))} "
+                f"| {fmt(one_minus_cos(wf, plain.w))} | {fmt(one_minus_cos(em['D'], plain.w))} | {fmt(em['raw_gap'])} "
+                f"| {fmt(em['polish_stability'])} | {dt:.1f} |"
+                + ("" if em["dev"] < 1e-10 else f" (polish dev {em['dev']:.0e})"),
+                flush=True,
+            )
     print()
 
     # -------------------------------------------------------------------- section 3
@@ -206,10 +239,14 @@ def main() -> None:
     X, y, Z, plain, linf = data[s]
     n = 10
     print(f"### 3a. b does not divide n = 10 (seed {s})\n")
-    print("'exact' = the reference's prediction; 'naive rho' = reshuffle with rho = (b-1)/(n-1); "
-          "'1/|B|^2 on lam' = cyclic with p_k^2 = sum_B |B|^-2 (sum_B lam_i z_ik)^2 (1/|B| weights "
-          "wrongly applied to the duals).\n")
-    print("| b | order | rho exact | run vs exact | run vs alternative | alternative | exact vs alternative | exact vs b=1 FP |")
+    print(
+        "'exact' = the reference's prediction; 'naive rho' = reshuffle with rho = (b-1)/(n-1); "
+        "'1/|B|^2 on lam' = cyclic with p_k^2 = sum_B |B|^-2 (sum_B lam_i z_ik)^2 (1/|B| weights "
+        "wrongly applied to the duals).\n"
+    )
+    print(
+        "| b | order | rho exact | run vs exact | run vs alternative | alternative | exact vs alternative | exact vs b=1 FP |"
+    )
     print("| ---: | :--- | ---: | ---: | ---: | :--- | ---: | ---: |")
     for b in (3, 4, 9):
         for o in ("cyclic", "reshuffle"):
@@ -227,17 +264,24 @@ def main() -> None:
             tr = adam_run(X, y, 0.999, b, o, steps, s)
             wf = np.asarray(tr.final_w, dtype=np.float64)
             rr = R.rho(n, b, o)
-            print(f"| {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(one_minus_cos(wf, fp.w))} | {fmt(one_minus_cos(wf, alt))} "
-                  f"| {alt_name} | {fmt(one_minus_cos(fp.w, alt))} | {fmt(one_minus_cos(fp.w, plain.w))} |"
-                  + ("" if ok and fp.converged else " (a fixed point did not converge)"), flush=True)
+            print(
+                f"| {b} | {o} | {'-' if rr is None else f'{rr:.4f}'} | {fmt(one_minus_cos(wf, fp.w))} | {fmt(one_minus_cos(wf, alt))} "
+                f"| {alt_name} | {fmt(one_minus_cos(fp.w, alt))} | {fmt(one_minus_cos(fp.w, plain.w))} |"
+                + ("" if ok and fp.converged else " (a fixed point did not converge)"),
+                flush=True,
+            )
     print()
 
     print(f"### 3b. A repeated row (seed {s}, row 9 := row 0, b = 3: copies in batches of sizes 3 and 1)\n")
     Xd, yd = X.copy(), y.copy()
     Xd[9], yd[9] = X[0], y[0]
-    print("Reference split: cyclic lam_i proportional to 1/|B(i)| among copies, equal for reshuffle (so there "
-          "the two split columns coincide) and for b = 1.\n")
-    print("| b | order | run vs reference split | run vs equal split | run vs de-duplicated data | lam[9]/lam[0] (reference) |")
+    print(
+        "Reference split: cyclic lam_i proportional to 1/|B(i)| among copies, equal for reshuffle (so there "
+        "the two split columns coincide) and for b = 1.\n"
+    )
+    print(
+        "| b | order | run vs reference split | run vs equal split | run vs de-duplicated data | lam[9]/lam[0] (reference) |"
+    )
     print("| ---: | :--- | ---: | ---: | ---: | ---: |")
     for b, o in ((3, "cyclic"), (3, "reshuffle"), (1, "cyclic")):
         fp = R.batch_fixed_point(Xd, yd, b, o)
@@ -245,11 +289,16 @@ def main() -> None:
         dd = R.batch_fixed_point(Xd[:9], yd[:9], b, o)
         tr = adam_run(Xd, yd, 0.999, b, o, steps, s)
         wf = np.asarray(tr.final_w, dtype=np.float64)
-        print(f"| {b} | {o} | {fmt(one_minus_cos(wf, fp.w))} | {fmt(one_minus_cos(wf, eq.w))} | {fmt(one_minus_cos(wf, dd.w))} "
-              f"| {fp.lam[9] / fp.lam[0]:.4f} |", flush=True)
+        print(
+            f"| {b} | {o} | {fmt(one_minus_cos(wf, fp.w))} | {fmt(one_minus_cos(wf, eq.w))} | {fmt(one_minus_cos(wf, dd.w))} "
+            f"| {fp.lam[9] / fp.lam[0]:.4f} |",
+            flush=True,
+        )
     print()
 
-    print("### 3c. Two fixed points (5 x 8 set, rows N(0, I) from default_rng(4), row 4 := row 0, y = +1, cyclic b = 2)\n")
+    print(
+        "### 3c. Two fixed points (5 x 8 set, rows N(0, I) from default_rng(4), row 4 := row 0, y = +1, cyclic b = 2)\n"
+    )
     rng = np.random.default_rng(4)
     Z5 = rng.standard_normal((5, 8))
     Z5[4] = Z5[0]
@@ -257,17 +306,36 @@ def main() -> None:
     fp_it = R.batch_fixed_point(Z5, y5, 2, "cyclic")
     _, mu_dyn, _ = R.proxy_limit(Z5, 2, "cyclic", steps=3000)
     fp_dyn = R.batch_fixed_point(Z5, y5, 2, "cyclic", lam0=mu_dyn / R.row_batch_sizes(5, 2))
-    print("'FP from uniform' = the lambda-iteration from uniform weights (and from 8 random starts: same); "
-          "'FP of the proxy' = the limit of the beta2 -> 1 batch proxy from w = 0 (also a fixed point).\n")
-    print(f"FP from uniform vs FP of the proxy: {fmt(one_minus_cos(fp_it.w, fp_dyn.w))} "
-          f"(both converged: {fp_it.converged}, {fp_dyn.converged})\n")
+    print(
+        "'FP from uniform' = the lambda-iteration from uniform weights (and from 8 random starts: same); "
+        "'FP of the proxy' = the limit of the beta2 -> 1 batch proxy from w = 0 (also a fixed point).\n"
+    )
+    print(
+        f"FP from uniform vs FP of the proxy: {fmt(one_minus_cos(fp_it.w, fp_dyn.w))} "
+        f"(both converged: {fp_it.converged}, {fp_dyn.converged})\n"
+    )
     print("| optimizer | steps | run vs FP from uniform | run vs FP of the proxy |")
     print("| :--- | ---: | ---: | ---: |")
-    for name, opt in (("Adam beta2=0.999", ib.Adam(beta1=0.9, beta2=0.999)), ("Adam beta2=0.9999", ib.Adam(beta1=0.9, beta2=0.9999))):
-        tr = ib.train(Z5, y5, opt, steps=steps, batch_size=2, order="cyclic",
-                      lr=ib.schedules.polynomial(eta0=0.1, power=0.5), seed=0, checkpoints=20)
+    for name, opt in (
+        ("Adam beta2=0.999", ib.Adam(beta1=0.9, beta2=0.999)),
+        ("Adam beta2=0.9999", ib.Adam(beta1=0.9, beta2=0.9999)),
+    ):
+        tr = ib.train(
+            Z5,
+            y5,
+            opt,
+            steps=steps,
+            batch_size=2,
+            order="cyclic",
+            lr=ib.schedules.polynomial(eta0=0.1, power=0.5),
+            seed=0,
+            checkpoints=20,
+        )
         wf = np.asarray(tr.final_w, dtype=np.float64)
-        print(f"| {name} | {steps:.0e} | {fmt(one_minus_cos(wf, fp_it.w))} | {fmt(one_minus_cos(wf, fp_dyn.w))} |", flush=True)
+        print(
+            f"| {name} | {steps:.0e} | {fmt(one_minus_cos(wf, fp_it.w))} | {fmt(one_minus_cos(wf, fp_dyn.w))} |",
+            flush=True,
+        )
     print(f"\nTotal wall time: {time.time() - T0:.0f} s")
 
 

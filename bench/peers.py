@@ -28,7 +28,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-
 import implicit_bias as ib  # noqa: E402
 
 SIZES = [(10, 2), (50, 50), (100, 1000), (1000, 10000)]
@@ -107,7 +106,7 @@ def torch_loop(Z, fused=False):
     rows = [Zt[i] for i in range(n)]
     t0 = time.perf_counter()
     w = torch.zeros(d, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([w], lr=LR, betas=(B1, B2), eps=EPS, fused=fused or None)
+    _optimizer = torch.optim.Adam([w], lr=LR, betas=(B1, B2), eps=EPS, fused=fused or None)
     setup = time.perf_counter() - t0
     state = {}
 
@@ -267,31 +266,41 @@ def main() -> None:
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass
-        notes.append(f"PyTorch {torch.__version__}: `torch.set_num_threads(1)`; `torch.optim.Adam` with its defaults "
-                     "(on CPU: the single-tensor for-loop implementation); loss `F.softplus(-u)`, `backward()`, `step()`, "
-                     "`zero_grad(set_to_none=True)` per step. softplus is called with `threshold=700`: the default threshold=20 "
-                     "makes the gradient exactly 1 instead of sigmoid(-u) for u < -20, which changes w by ~3e-10 relative at "
-                     "d = 1000 (FAIL at 1e-10); with 700 it is exact (for u > -700). 'PyTorch fused' is `Adam(fused=True)` (extra row, not a goal).")
+        notes.append(
+            f"PyTorch {torch.__version__}: `torch.set_num_threads(1)`; `torch.optim.Adam` with its defaults "
+            "(on CPU: the single-tensor for-loop implementation); loss `F.softplus(-u)`, `backward()`, `step()`, "
+            "`zero_grad(set_to_none=True)` per step. softplus is called with `threshold=700`: the default threshold=20 "
+            "makes the gradient exactly 1 instead of sigmoid(-u) for u < -20, which changes w by ~3e-10 relative at "
+            "d = 1000 (FAIL at 1e-10); with 700 it is exact (for u > -700). 'PyTorch fused' is `Adam(fused=True)` (extra row, not a goal)."
+        )
     if "JAX" not in skipped:
         import jax
 
-        notes.append(f"JAX {jax.__version__}: `jax_enable_x64`; one `jit`-compiled `lax.scan` over a chunk of steps "
-                     "(1,000 steps at d <= 50, 200 at larger d), called from a Python loop; XLA_FLAGS="
-                     f"`{os.environ.get('XLA_FLAGS')}`. Setup = lower + compile.")
+        notes.append(
+            f"JAX {jax.__version__}: `jax_enable_x64`; one `jit`-compiled `lax.scan` over a chunk of steps "
+            "(1,000 steps at d <= 50, 200 at larger d), called from a Python loop; XLA_FLAGS="
+            f"`{os.environ.get('XLA_FLAGS')}`. Setup = lower + compile."
+        )
     if "Numba" not in skipped:
         import numba
 
-        notes.append(f"Numba {numba.__version__}: `@njit(error_model='numpy')` (no fastmath), explicit loops over d; "
-                     "compiled once per process (setup shown at the first size).")
-    notes.append("NumPy: one Python iteration per step, vectorized over d (in-place updates); "
-                 f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}.")
+        notes.append(
+            f"Numba {numba.__version__}: `@njit(error_model='numpy')` (no fastmath), explicit loops over d; "
+            "compiled once per process (setup shown at the first size)."
+        )
+    notes.append(
+        "NumPy: one Python iteration per step, vectorized over d (in-place updates); "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}."
+    )
 
     tools = [("ours", "ours (implicit-bias)", lambda Z: ours(Z), None)]
     tools.append(("numpy", "NumPy loop", numpy_loop, None))
-    for key, label, fn, mod in (("torch", "PyTorch torch.optim.Adam", torch_loop, "PyTorch"),
-                                ("torch_fused", "PyTorch fused", torch_fused_loop, "PyTorch"),
-                                ("jax", "JAX scan+jit", None, "JAX"),
-                                ("numba", "Numba njit", numba_loop, "Numba")):
+    for key, label, fn, mod in (
+        ("torch", "PyTorch torch.optim.Adam", torch_loop, "PyTorch"),
+        ("torch_fused", "PyTorch fused", torch_fused_loop, "PyTorch"),
+        ("jax", "JAX scan+jit", None, "JAX"),
+        ("numba", "Numba njit", numba_loop, "Numba"),
+    ):
         if mod in skipped:
             continue
         tools.append((key, label, fn, mod))
@@ -335,8 +344,13 @@ def main() -> None:
         steps = {}
         for key, (rec, runner) in ok_tools.items():
             chunk = getattr(runner, "chunk", 1)
-            s = C.calibrate_steps(lambda k: runner(max(chunk, (k // chunk) * chunk)), target, start=max(chunk, 100), min_steps=chunk,
-                                  before=getattr(runner, "before", None))
+            s = C.calibrate_steps(
+                lambda k: runner(max(chunk, (k // chunk) * chunk)),
+                target,
+                start=max(chunk, 100),
+                min_steps=chunk,
+                before=getattr(runner, "before", None),
+            )
             steps[key] = max(chunk, (s // chunk) * chunk)
         best = {k: np.inf for k in ok_tools}
         for _ in range(rounds):
@@ -352,21 +366,43 @@ def main() -> None:
         ours_ns = ok_tools["ours"][0]["ns_step"]
         for key, (rec, _) in ok_tools.items():
             rec["ratio"] = rec["ns_step"] / ours_ns
-            print(f"[time]  {rec['label']:28s} {rec['ns_step']:12.1f} ns/step  {rec['ratio']:8.1f}x ours  ({rec['steps']:,} steps)", flush=True)
+            print(
+                f"[time]  {rec['label']:28s} {rec['ns_step']:12.1f} ns/step  {rec['ratio']:8.1f}x ours  ({rec['steps']:,} steps)",
+                flush=True,
+            )
         del prepared, ok_tools
 
     # ---------------------------------------------------------------------------------------
     table_rows = []
     for r in results:
-        table_rows.append([f"{r['n']} x {r['d']}", r["label"], r["status"],
-                           f"{r['rel_err']:.1e}" if "rel_err" in r else "-",
-                           f"{r['ns_step']:,.0f}" if "ns_step" in r else "-",
-                           f"{r['ns_coord']:.2f}" if "ns_coord" in r else "-",
-                           f"{r['ratio']:.1f}x" if "ratio" in r else "-",
-                           f"{r['setup']:.3f}" if r.get("setup") is not None else "-",
-                           f"{r['steps']:,}" if "steps" in r else "-"])
-    tab = C.md_table(["n x d", "tool", "check", "rel. err.", "ns/step", "ns/coord-step", "time / ours", "setup/compile [s]",
-                      "timed steps"], table_rows, "lllrrrrrr")
+        table_rows.append(
+            [
+                f"{r['n']} x {r['d']}",
+                r["label"],
+                r["status"],
+                f"{r['rel_err']:.1e}" if "rel_err" in r else "-",
+                f"{r['ns_step']:,.0f}" if "ns_step" in r else "-",
+                f"{r['ns_coord']:.2f}" if "ns_coord" in r else "-",
+                f"{r['ratio']:.1f}x" if "ratio" in r else "-",
+                f"{r['setup']:.3f}" if r.get("setup") is not None else "-",
+                f"{r['steps']:,}" if "steps" in r else "-",
+            ]
+        )
+    tab = C.md_table(
+        [
+            "n x d",
+            "tool",
+            "check",
+            "rel. err.",
+            "ns/step",
+            "ns/coord-step",
+            "time / ours",
+            "setup/compile [s]",
+            "timed steps",
+        ],
+        table_rows,
+        "lllrrrrrr",
+    )
     goal_rows = []
     n_met = n_missed = 0
     for n, d in sizes:
@@ -389,7 +425,9 @@ def main() -> None:
         else:
             g2 = "skipped/failed"
         goal_rows.append([f"{n} x {d}", g1, g2])
-    goal_tab = C.md_table(["n x d", "fastest peer: time / ours", "torch.optim.Adam loop: time / ours"], goal_rows, "lll")
+    goal_tab = C.md_table(
+        ["n x d", "fastest peer: time / ours", "torch.optim.Adam loop: time / ours"], goal_rows, "lll"
+    )
     fig = plot(results, sizes)
     C.save_fig(fig, "peers.png")
     C.dump_json("peers", results)
@@ -411,7 +449,7 @@ met: {n_met}, not met: {n_missed}.
 {goal_tab}
 
 Notes:
-{chr(10).join('* ' + s for s in notes)}{skip_txt}
+{chr(10).join("* " + s for s in notes)}{skip_txt}
 
 ![peers](results/peers.png)
 """

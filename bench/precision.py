@@ -35,7 +35,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-
 import implicit_bias as ib  # noqa: E402
 from implicit_bias.train import log_grid  # noqa: E402
 
@@ -246,9 +245,14 @@ def l2_direction(X, y):
 
     w0 = np.linalg.lstsq(Z, np.ones(len(y)), rcond=None)[0]
     w0 = w0 / max(np.min(Z @ w0), 1e-3)
-    r = minimize(lambda w: w @ w, w0, jac=lambda w: 2 * w, method="SLSQP",
-                 constraints=[dict(type="ineq", fun=lambda w: Z @ w - 1, jac=lambda w: Z)],
-                 options=dict(ftol=1e-15, maxiter=1000))
+    r = minimize(
+        lambda w: w @ w,
+        w0,
+        jac=lambda w: 2 * w,
+        method="SLSQP",
+        constraints=[dict(type="ineq", fun=lambda w: Z @ w - 1, jac=lambda w: Z)],
+        options=dict(ftol=1e-15, maxiter=1000),
+    )
     w = r.x
     active = np.abs(Z @ w - 1) < 1e-6
     ZA = Z[active]
@@ -288,9 +292,9 @@ def main() -> None:
     args = C.parse_args(__doc__.splitlines()[0])
     t_start = time.perf_counter()
     quick = args.quick
-    H = 10**7 if quick else 10**9          # our engine, double
-    H_LD = 10**7 if quick else 10**8       # our engine, long double
-    H_TB_DOUBLE = 10**7                    # textbook double (stops early on 0/0)
+    H = 10**7 if quick else 10**9  # our engine, double
+    H_LD = 10**7 if quick else 10**8  # our engine, long double
+    H_TB_DOUBLE = 10**7  # textbook double (stops early on 0/0)
     # Caps for the NumPy long-double loop (~50-80 us/step). With the polynomial lr its breakdown lies at ~5e7 steps,
     # out of reach for a NumPy loop; it is run only far enough to serve as the reference there.
     H_TB_LD = {"constant": 400_000, "polynomial": 200_000}
@@ -299,14 +303,25 @@ def main() -> None:
     ref, ref_how = l2_direction(X, y)
     grid = log_grid(0, H, CHECKPOINTS).astype(np.int64)
     grid_ld = grid[grid <= H_LD]
-    print(f"data: n={N}, d={D}, seed={SEED}; l2 max-margin direction {ref} via {ref_how}; load average {C.load_average()}")
+    print(
+        f"data: n={N}, d={D}, seed={SEED}; l2 max-margin direction {ref} via {ref_how}; load average {C.load_average()}"
+    )
 
     # ---- our engine: double (eps = 0 and 1e-8), long double (eps = 0); 2 threads ----
-    cfg = lambda eps, name: dict(optimizer=ib.Adam(beta1=B1, beta2=B2, eps=eps), batch_size=1, order="cyclic", lr=schedule(name))
+    cfg = lambda eps, name: dict(
+        optimizer=ib.Adam(beta1=B1, beta2=B2, eps=eps), batch_size=1, order="cyclic", lr=schedule(name)
+    )
     names = list(SCHEDULES)
     t0 = time.perf_counter()
-    out = ib.train_many(X, y, [cfg(0.0, s) for s in names] + [cfg(EPS_GD, s) for s in names], steps=H,
-                        checkpoints=CHECKPOINTS, dtype=np.float64, threads=2)
+    out = ib.train_many(
+        X,
+        y,
+        [cfg(0.0, s) for s in names] + [cfg(EPS_GD, s) for s in names],
+        steps=H,
+        checkpoints=CHECKPOINTS,
+        dtype=np.float64,
+        threads=2,
+    )
     t_double = time.perf_counter() - t0
     t0 = time.perf_counter()
     ours_ld = {}
@@ -318,8 +333,10 @@ def main() -> None:
             W[i] = run.w
         ours_ld[s] = W
     t_ld = time.perf_counter() - t0
-    print(f"engine: double 4 runs x {H:.0e} steps in {t_double:.1f} s (train_many, 2 threads), "
-          f"long double 2 x {H_LD:.0e} in {t_ld:.1f} s (sequential)")
+    print(
+        f"engine: double 4 runs x {H:.0e} steps in {t_double:.1f} s (train_many, 2 threads), "
+        f"long double 2 x {H_LD:.0e} in {t_ld:.1f} s (sequential)"
+    )
     ours = {s: out[i] for i, s in enumerate(names)}
     ours_gd = {s: out[2 + i] for i, s in enumerate(names)}
     for s in names:
@@ -337,16 +354,24 @@ def main() -> None:
             r = _textbook_py(Z, 400_000, B1, B2, sc["eta0"], sc["power"], grid, None, np.float64)
         tb[s] = r
         tb_info[(s, "double")] = (how, time.perf_counter() - t0)
-        print(f"textbook double ({how}), {s}: ran {r[2]:,} steps in {time.perf_counter() - t0:.1f} s; events {r[1]}", flush=True)
+        print(
+            f"textbook double ({how}), {s}: ran {r[2]:,} steps in {time.perf_counter() - t0:.1f} s; events {r[1]}",
+            flush=True,
+        )
+
         # long double: only as long as needed: until v freezes / g == 0 for an epoch / 0/0 (+ 10%), capped
         def stop_after(ev, cap=H_TB_LD[s]):
             k = min([ev[e] for e in ("v_frozen", "g_zero_epoch", "w_frozen_epoch") if ev[e] > 0], default=-1)
             return min(cap, int(k * 1.1) + 1) if k > 0 else cap
+
         t0 = time.perf_counter()
         r = _textbook_py(Z, H_TB_LD[s], B1, B2, sc["eta0"], sc["power"], grid, stop_after, np.longdouble)
         tb_ld[s] = r
         tb_info[(s, "long double")] = ("NumPy", time.perf_counter() - t0)
-        print(f"textbook long double (NumPy), {s}: ran {r[2]:,} steps in {time.perf_counter() - t0:.1f} s; events {r[1]}", flush=True)
+        print(
+            f"textbook long double (NumPy), {s}: ran {r[2]:,} steps in {time.perf_counter() - t0:.1f} s; events {r[1]}",
+            flush=True,
+        )
 
     # ---- analysis ----
     sections, summary, checks = [], [], []
@@ -369,31 +394,75 @@ def main() -> None:
         d_ld_tl = rel(_on_grid(W_old, grid_ld, grid), W_tl)
         d_tb_tl = rel(W_tb, W_tl)
         d_o_ld = rel(_on_grid(W_o, grid, grid_ld), W_old)  # ours double vs ours long double on the LD grid
-        figdata[s] = dict(mm_o=mm_o, mm_ld=mm_ld, mm_gd=mm_gd, mm_tb=mm_tb, mm_tl=mm_tl, c_o=c_o, c_ld=c_ld, c_gd=c_gd,
-                          c_tb=c_tb, c_tl=c_tl, d_o_tl=d_o_tl, d_tb_tl=d_tb_tl, d_o_ld=d_o_ld, valid=valid,
-                          ev_tb=ev_tb, ev_tl=ev_tl)
-        for label, ev, ran, W_, mm_ in (("textbook double" + (" (Numba)" if "Numba" in tb_info[(s, "double")][0] else " (NumPy)"), ev_tb, n_tb, W_tb, mm_tb),
-                                        ("textbook long double (NumPy)", ev_tl, n_tl, W_tl, mm_tl)):
+        figdata[s] = dict(
+            mm_o=mm_o,
+            mm_ld=mm_ld,
+            mm_gd=mm_gd,
+            mm_tb=mm_tb,
+            mm_tl=mm_tl,
+            c_o=c_o,
+            c_ld=c_ld,
+            c_gd=c_gd,
+            c_tb=c_tb,
+            c_tl=c_tl,
+            d_o_tl=d_o_tl,
+            d_tb_tl=d_tb_tl,
+            d_o_ld=d_o_ld,
+            valid=valid,
+            ev_tb=ev_tb,
+            ev_tl=ev_tl,
+        )
+        for label, ev, ran, W_, mm_ in (
+            (
+                "textbook double" + (" (Numba)" if "Numba" in tb_info[(s, "double")][0] else " (NumPy)"),
+                ev_tb,
+                n_tb,
+                W_tb,
+                mm_tb,
+            ),
+            ("textbook long double (NumPy)", ev_tl, n_tl, W_tl, mm_tl),
+        ):
             fl = first_loss(ev)
             at = _margin_at(fl, grid, mm_) if fl > 0 else None
-            ev_rows.append([s, label, *[f"{ev[k]:,}" if ev[k] > 0 else "-" for k in EVENTS],
-                            f"**{fl:,}**" if fl > 0 else f"none by {ran:,}", C.fmt(float(at)) if at is not None else "-",
-                            f"{ran:,}"])
+            ev_rows.append(
+                [
+                    s,
+                    label,
+                    *[f"{ev[k]:,}" if ev[k] > 0 else "-" for k in EVENTS],
+                    f"**{fl:,}**" if fl > 0 else f"none by {ran:,}",
+                    C.fmt(float(at)) if at is not None else "-",
+                    f"{ran:,}",
+                ]
+            )
         # ours: keeps moving
         last_move = rel(W_o[-1], W_o[-2])
         grow = float(mm_o[-1] - mm_o[-2])
         ok_move = bool(grow > 0 and last_move > 0 and np.all(np.isfinite(W_o[-1])))
-        checks.append((f"{s}: ours (double) keeps moving at t = {H:.0e}: margin {C.fmt(float(mm_o[-2]))} -> {C.fmt(float(mm_o[-1]))}", ok_move))
+        checks.append(
+            (
+                f"{s}: ours (double) keeps moving at t = {H:.0e}: margin {C.fmt(float(mm_o[-2]))} -> {C.fmt(float(mm_o[-1]))}",
+                ok_move,
+            )
+        )
         max_dev = float(np.nanmax(d_o_tl[valid])) if valid.any() else float("nan")
         max_dev_ld = float(np.nanmax(d_ld_tl[valid])) if valid.any() else float("nan")
         ok_agree = bool(valid.any() and max_dev <= 1e-8 and max_dev_ld <= 1e-8)
-        checks.append((f"{s}: ours agrees with the long-double textbook reference while valid (t < {valid_until:,}): "
-                       f"max rel. diff double {max_dev:.1e}, long double {max_dev_ld:.1e} (<= 1e-8)", ok_agree))
+        checks.append(
+            (
+                f"{s}: ours agrees with the long-double textbook reference while valid (t < {valid_until:,}): "
+                f"max rel. diff double {max_dev:.1e}, long double {max_dev_ld:.1e} (<= 1e-8)",
+                ok_agree,
+            )
+        )
         fl_tb = first_loss(ev_tb)
         if s == "constant":
             checks.append((f"{s}: the textbook double loop loses updates (first at t = {fl_tb:,})", fl_tb > 0))
-        checks.append((f"{s}: eps = 1e-8 ends with a smaller margin than eps = 0 ({C.fmt(float(mm_gd[-1]))} < {C.fmt(float(mm_o[-1]))})",
-                       bool(mm_gd[-1] < mm_o[-1])))
+        checks.append(
+            (
+                f"{s}: eps = 1e-8 ends with a smaller margin than eps = 0 ({C.fmt(float(mm_gd[-1]))} < {C.fmt(float(mm_o[-1]))})",
+                bool(mm_gd[-1] < mm_o[-1]),
+            )
+        )
         # checkpoint table
         marks = _table_steps(grid, H, [ev_tb[k] for k in EVENTS] + [ev_tl[k] for k in EVENTS] + [n_tl, valid_until])
         rows = []
@@ -401,42 +470,115 @@ def main() -> None:
             i = int(np.searchsorted(grid, k))
             j = int(np.searchsorted(grid_ld, k))
             in_ld = j < len(grid_ld) and grid_ld[j] == k
-            rows.append([f"{k:,}", C.fmt(float(mm_tb[i])), C.fmt(float(mm_tl[i])), C.fmt(float(mm_o[i])),
-                         C.fmt(float(mm_ld[j])) if in_ld else "-",
-                         _e(d_tb_tl[i]), _e(d_o_tl[i]), _e(d_ld_tl[i]), _e(d_o_ld[j]) if in_ld else "-",
-                         "yes" if valid[i] else "no"])
-        tab = C.md_table(["t", "margin: tb double", "tb long double", "ours double", "ours long double",
-                          "rel. diff tb double vs tb LD", "ours double vs tb LD", "ours LD vs tb LD", "ours double vs ours LD",
-                          "tb LD valid"], rows, "rrrrrrrrrl")
+            rows.append(
+                [
+                    f"{k:,}",
+                    C.fmt(float(mm_tb[i])),
+                    C.fmt(float(mm_tl[i])),
+                    C.fmt(float(mm_o[i])),
+                    C.fmt(float(mm_ld[j])) if in_ld else "-",
+                    _e(d_tb_tl[i]),
+                    _e(d_o_tl[i]),
+                    _e(d_ld_tl[i]),
+                    _e(d_o_ld[j]) if in_ld else "-",
+                    "yes" if valid[i] else "no",
+                ]
+            )
+        tab = C.md_table(
+            [
+                "t",
+                "margin: tb double",
+                "tb long double",
+                "ours double",
+                "ours long double",
+                "rel. diff tb double vs tb LD",
+                "ours double vs tb LD",
+                "ours LD vs tb LD",
+                "ours double vs ours LD",
+                "tb LD valid",
+            ],
+            rows,
+            "rrrrrrrrrl",
+        )
         sc = SCHEDULES[s]
-        lr_txt = f"constant lr = {sc['eta0']:g}" if sc["power"] == 0 else f"polynomial lr = {sc['eta0']:g} (t+1)^-{sc['power']:g}"
-        sections.append(f"**{s.capitalize()} learning rate ({lr_txt})** — minimum margin min_i <z_i, w> and relative difference "
-                        f"||w - w_ref|| / ||w_ref|| at checkpoints (tb = textbook loop, LD = long double; '-' = not run that far / "
-                        f"stopped; 'tb LD valid' = before the long-double reference's first subnormal).\n\n{tab}\n")
+        lr_txt = (
+            f"constant lr = {sc['eta0']:g}"
+            if sc["power"] == 0
+            else f"polynomial lr = {sc['eta0']:g} (t+1)^-{sc['power']:g}"
+        )
+        sections.append(
+            f"**{s.capitalize()} learning rate ({lr_txt})** — minimum margin min_i <z_i, w> and relative difference "
+            f"||w - w_ref|| / ||w_ref|| at checkpoints (tb = textbook loop, LD = long double; '-' = not run that far / "
+            f"stopped; 'tb LD valid' = before the long-double reference's first subnormal).\n\n{tab}\n"
+        )
         # eps comparison
         e_rows = []
         for k in sorted({_on_or_after(grid, k) for k in _decades(H)}):
             i = int(np.searchsorted(grid, k))
             e_rows.append([f"{k:,}", C.fmt(float(mm_o[i])), C.fmt(float(mm_gd[i])), _e(c_o[i]), _e(c_gd[i])])
-        sections.append(f"eps = 0 vs eps = {EPS_GD:g} ({s} lr, our engine, double): minimum margin and 1 - cos(w, w_l2).\n\n"
-                        + C.md_table(["t", "margin eps=0", f"margin eps={EPS_GD:g}", "1-cos eps=0", f"1-cos eps={EPS_GD:g}"], e_rows) + "\n")
-        summary.append(dict(schedule=s, tb_double_first_loss=fl_tb, tb_ld_first_loss=first_loss(ev_tl), tb_ld_ran=n_tl,
-                            ours_margin_end=float(mm_o[-1]), ours_ld_margin_end=float(mm_ld[-1]), gd_margin_end=float(mm_gd[-1]),
-                            max_dev_valid=max_dev, max_dev_ld_valid=max_dev_ld, ours_vs_ours_ld_max=float(np.nanmax(d_o_ld)),
-                            one_minus_cos_eps0=float(c_o[-1]), one_minus_cos_eps=float(c_gd[-1])))
+        sections.append(
+            f"eps = 0 vs eps = {EPS_GD:g} ({s} lr, our engine, double): minimum margin and 1 - cos(w, w_l2).\n\n"
+            + C.md_table(
+                ["t", "margin eps=0", f"margin eps={EPS_GD:g}", "1-cos eps=0", f"1-cos eps={EPS_GD:g}"], e_rows
+            )
+            + "\n"
+        )
+        summary.append(
+            dict(
+                schedule=s,
+                tb_double_first_loss=fl_tb,
+                tb_ld_first_loss=first_loss(ev_tl),
+                tb_ld_ran=n_tl,
+                ours_margin_end=float(mm_o[-1]),
+                ours_ld_margin_end=float(mm_ld[-1]),
+                gd_margin_end=float(mm_gd[-1]),
+                max_dev_valid=max_dev,
+                max_dev_ld_valid=max_dev_ld,
+                ours_vs_ours_ld_max=float(np.nanmax(d_o_ld)),
+                one_minus_cos_eps0=float(c_o[-1]),
+                one_minus_cos_eps=float(c_gd[-1]),
+            )
+        )
 
-    ev_tab = C.md_table(["lr", "loop", *[EVENT_TITLES[k] for k in EVENTS], "first lost update", "margin there", "steps run"],
-                        ev_rows, "ll" + "r" * (len(EVENTS) + 3))
+    ev_tab = C.md_table(
+        ["lr", "loop", *[EVENT_TITLES[k] for k in EVENTS], "first lost update", "margin there", "steps run"],
+        ev_rows,
+        "ll" + "r" * (len(EVENTS) + 3),
+    )
     sum_rows = []
     for r in summary:
-        sum_rows.append([r["schedule"], f"{r['tb_double_first_loss']:,}" if r["tb_double_first_loss"] > 0 else "none",
-                         f"{r['tb_ld_first_loss']:,}" if r["tb_ld_first_loss"] > 0 else f"none by {r['tb_ld_ran']:,}",
-                         C.fmt(r["ours_margin_end"]), C.fmt(r["ours_ld_margin_end"]), _e(r["max_dev_valid"]), _e(r["max_dev_ld_valid"]),
-                         _e(r["ours_vs_ours_ld_max"]), C.fmt(r["gd_margin_end"]), _e(r["one_minus_cos_eps0"]), _e(r["one_minus_cos_eps"])])
-    sum_tab = C.md_table(["lr", "tb double loses updates at", "tb long double at", f"ours double: margin at {H:.0e}",
-                          f"ours LD: margin at {int(grid_ld[-1]):.3g}", "ours double vs tb LD (valid part)", "ours LD vs tb LD (valid part)",
-                          "ours double vs ours LD (max)", f"eps=1e-8: margin at {H:.0e}", "1-cos to l2, eps=0", "1-cos to l2, eps=1e-8"],
-                         sum_rows, "l" + "r" * 10)
+        sum_rows.append(
+            [
+                r["schedule"],
+                f"{r['tb_double_first_loss']:,}" if r["tb_double_first_loss"] > 0 else "none",
+                f"{r['tb_ld_first_loss']:,}" if r["tb_ld_first_loss"] > 0 else f"none by {r['tb_ld_ran']:,}",
+                C.fmt(r["ours_margin_end"]),
+                C.fmt(r["ours_ld_margin_end"]),
+                _e(r["max_dev_valid"]),
+                _e(r["max_dev_ld_valid"]),
+                _e(r["ours_vs_ours_ld_max"]),
+                C.fmt(r["gd_margin_end"]),
+                _e(r["one_minus_cos_eps0"]),
+                _e(r["one_minus_cos_eps"]),
+            ]
+        )
+    sum_tab = C.md_table(
+        [
+            "lr",
+            "tb double loses updates at",
+            "tb long double at",
+            f"ours double: margin at {H:.0e}",
+            f"ours LD: margin at {int(grid_ld[-1]):.3g}",
+            "ours double vs tb LD (valid part)",
+            "ours LD vs tb LD (valid part)",
+            "ours double vs ours LD (max)",
+            f"eps=1e-8: margin at {H:.0e}",
+            "1-cos to l2, eps=0",
+            "1-cos to l2, eps=1e-8",
+        ],
+        sum_rows,
+        "l" + "r" * 10,
+    )
     # Extrapolate where the long-double textbook loop would break down when it did not within its cap:
     # at the margin where it did with the constant lr, with the margin growing like sqrt(t) (polynomial lr).
     extrap = []
@@ -452,14 +594,18 @@ def main() -> None:
             power = SCHEDULES[r["schedule"]]["power"]
             expo = 1.0 / (1.0 - power) if power < 1 else float("nan")
             t_est = int(grid[i_last]) * (mb / m_end) ** expo
-            extrap.append(f"The long-double textbook loop with the {r['schedule']} lr did not break down within its "
-                          f"{n_tl:,} steps (margin {C.fmt(m_end)}); with the margin growing like t^{1 - power:g} it would reach "
-                          f"the margin where the constant-lr one lost its updates ({C.fmt(mb)}) at t ~ {t_est:.1e} steps, "
-                          f"out of reach for a NumPy loop at ~{tb_info[(r['schedule'], 'long double')][1] / n_tl * 1e6:.0f} us/step.")
+            extrap.append(
+                f"The long-double textbook loop with the {r['schedule']} lr did not break down within its "
+                f"{n_tl:,} steps (margin {C.fmt(m_end)}); with the margin growing like t^{1 - power:g} it would reach "
+                f"the margin where the constant-lr one lost its updates ({C.fmt(mb)}) at t ~ {t_est:.1e} steps, "
+                f"out of reach for a NumPy loop at ~{tb_info[(r['schedule'], 'long double')][1] / n_tl * 1e6:.0f} us/step."
+            )
     sv = np.sum(Z @ ref <= np.min(Z @ ref) * (1 + 1e-9))
-    extrap.append(f"On this set the l2 max-margin solution has {sv} support vectors in d = {D}; Inc-Adam with eps = 0 converges "
-                  "to the same direction here (1 - cos -> 0 like ~1/t), while eps = 1e-8 turns it into GD with step lr/eps once "
-                  "the gradients fall below eps: the margin then grows only logarithmically and 1 - cos decays only logarithmically.")
+    extrap.append(
+        f"On this set the l2 max-margin solution has {sv} support vectors in d = {D}; Inc-Adam with eps = 0 converges "
+        "to the same direction here (1 - cos -> 0 like ~1/t), while eps = 1e-8 turns it into GD with step lr/eps once "
+        "the gradients fall below eps: the margin then grows only logarithmically and 1 - cos decays only logarithmically."
+    )
     check_txt = "\n".join(f"* {'PASS' if ok else 'FAIL'}: {txt}" for txt, ok in checks)
     fig = plot(figdata, grid, grid_ld, H)
     C.save_fig(fig, "precision.png")
@@ -483,7 +629,7 @@ for a whole epoch; 0/0 or inf in w. "First lost update" is the first of the last
 
 {ev_tab}
 
-{chr(10).join('* ' + e for e in extrap)}
+{chr(10).join("* " + e for e in extrap)}
 
 {chr(10).join(sections)}
 **Built-in checks**
@@ -568,7 +714,9 @@ def plot(fd, grid, grid_ld, H):
         ax.legend(fontsize=8)
         ax = axes[r][2]
         floor = 1e-19
-        ax.loglog(grid, np.maximum(np.asarray(f["d_tb_tl"], float), floor), "C3-", label="textbook double vs textbook LD")
+        ax.loglog(
+            grid, np.maximum(np.asarray(f["d_tb_tl"], float), floor), "C3-", label="textbook double vs textbook LD"
+        )
         ax.loglog(grid, np.maximum(np.asarray(f["d_o_tl"], float), floor), "k-", label="ours double vs textbook LD")
         ax.loglog(grid_ld, np.maximum(np.asarray(f["d_o_ld"], float), floor), "C0--", label="ours double vs ours LD")
         ax.set_title(f"{s} lr: relative difference of w")

@@ -19,7 +19,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-
 import implicit_bias as ib  # noqa: E402
 
 N = 10
@@ -58,7 +57,8 @@ def ensemble(X, y, make, ns_step, target, repeats, attempts):
     b = ib.train_many(X, y, configs, steps=max(2 * N, steps // 10), checkpoints=2, threads=2)
     assert all(np.array_equal(p.w[-1], q.w[-1]) for p, q in zip(a, b)), "threads=2 must equal threads=1 bit for bit"
     t1, t2, cores, _ = C.thread_speedup(
-        lambda th: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th), repeats, attempts=attempts)
+        lambda th: ib.train_many(X, y, configs, steps=steps, checkpoints=2, threads=th), repeats, attempts=attempts
+    )
     return t1, t2, steps, cores
 
 
@@ -84,15 +84,22 @@ def main() -> None:
             for name, make in OPTIMIZERS.items():
                 ns, steps = measure(X, y, make, dt, target, repeats)
                 res[(name, dname(dt), d)] = ns
-                print(f"d={d:>6} {dname(dt):11s} {name:9s} {ns:12.1f} ns/step  {ns / d:8.2f} ns/coord-step  ({steps:,} steps)", flush=True)
+                print(
+                    f"d={d:>6} {dname(dt):11s} {name:9s} {ns:12.1f} ns/step  {ns / d:8.2f} ns/coord-step  ({steps:,} steps)",
+                    flush=True,
+                )
     ens = []
     for d in ens_dims:
         X, y = C.gaussian_data(N, d, seed=2, margin=0.05)
         for name, make in OPTIMIZERS.items():
-            t1, t2, steps, cores = ensemble(X, y, make, res[(name, "double", d)], 5 * target, repeats,
-                                          2 if quick else 3)
+            t1, t2, steps, cores = ensemble(
+                X, y, make, res[(name, "double", d)], 5 * target, repeats, 2 if quick else 3
+            )
             ens.append((name, d, steps, t1, t2, cores))
-            print(f"ensemble d={d} {name:9s} 1 thread {t1:.3f} s, 2 threads {t2:.3f} s -> {t1 / t2:.2f}x (cores used {cores:.2f})", flush=True)
+            print(
+                f"ensemble d={d} {name:9s} 1 thread {t1:.3f} s, 2 threads {t2:.3f} s -> {t1 / t2:.2f}x (cores used {cores:.2f})",
+                flush=True,
+            )
 
     names = list(OPTIMIZERS)
     tabs = []
@@ -102,23 +109,39 @@ def main() -> None:
             if (names[0], dn, d) not in res:
                 continue
             rows.append([f"{d:,}"] + [C.fmt(res[(o, dn, d)]) for o in names])
-        tabs.append(f"**ns per step, {dn}** (AdamProxy: one step = all n = {N} samples)\n\n" + C.md_table(["d", *names], rows))
+        tabs.append(
+            f"**ns per step, {dn}** (AdamProxy: one step = all n = {N} samples)\n\n" + C.md_table(["d", *names], rows)
+        )
     rows = []
     for dn in ("double", "long double"):
         for d in [x for x in dims if x >= 1000 and (names[0], dn, x) in res]:
-            rows.append([dn, f"{d:,}"] + [f"{res[(o, dn, d)] / (d * (N if o == 'AdamProxy' else 1)):.2f}" for o in names])
-    tabs.append("**ns per coordinate-step at large d** (AdamProxy: per sample-coordinate, i.e. ns/step / (n d))\n\n"
-                + C.md_table(["precision", "d", *names], rows))
-    erows = [[o, f"{d:,}", f"{ENSEMBLE} x {s:,}", f"{t1:.3f}", f"{t2:.3f}", f"{t1 / t2:.2f}x", f"{c:.2f}"] for o, d, s, t1, t2, c in ens]
-    tabs.append(f"**Ensembles**: {ENSEMBLE} runs (lr 0.1 x (1 + k/100)) through `ib.train_many`, double, threads 1 vs 2 "
-                f"(interleaved, best of {repeats}; results equal bit for bit). 'cores used' = CPU time / wall time of the best "
-                f"2-thread call (~1 means another job held the second core; below 1.7 the measurement is repeated after a 10 s pause, "
-                f"up to {2 if quick else 3} attempts)\n\n"
-                + C.md_table(["optimizer", "d", "runs x steps", "1 thread [s]", "2 threads [s]", "speed-up", "cores used"], erows))
+            rows.append(
+                [dn, f"{d:,}"] + [f"{res[(o, dn, d)] / (d * (N if o == 'AdamProxy' else 1)):.2f}" for o in names]
+            )
+    tabs.append(
+        "**ns per coordinate-step at large d** (AdamProxy: per sample-coordinate, i.e. ns/step / (n d))\n\n"
+        + C.md_table(["precision", "d", *names], rows)
+    )
+    erows = [
+        [o, f"{d:,}", f"{ENSEMBLE} x {s:,}", f"{t1:.3f}", f"{t2:.3f}", f"{t1 / t2:.2f}x", f"{c:.2f}"]
+        for o, d, s, t1, t2, c in ens
+    ]
+    tabs.append(
+        f"**Ensembles**: {ENSEMBLE} runs (lr 0.1 x (1 + k/100)) through `ib.train_many`, double, threads 1 vs 2 "
+        f"(interleaved, best of {repeats}; results equal bit for bit). 'cores used' = CPU time / wall time of the best "
+        f"2-thread call (~1 means another job held the second core; below 1.7 the measurement is repeated after a 10 s pause, "
+        f"up to {2 if quick else 3} attempts)\n\n"
+        + C.md_table(
+            ["optimizer", "d", "runs x steps", "1 thread [s]", "2 threads [s]", "speed-up", "cores used"], erows
+        )
+    )
     fig = plot(res, dims, names, ens)
     C.save_fig(fig, "scaling.png")
-    C.dump_json("scaling", [dict(opt=k[0], dtype=k[1], d=k[2], ns_step=v) for k, v in res.items()]
-                + [dict(ensemble=True, opt=o, d=d, steps=s, t1=t1, t2=t2, cores=c) for o, d, s, t1, t2, c in ens])
+    C.dump_json(
+        "scaling",
+        [dict(opt=k[0], dtype=k[1], d=k[2], ns_step=v) for k, v in res.items()]
+        + [dict(ensemble=True, opt=o, d=d, steps=s, t1=t1, t2=t2, cores=c) for o, d, s, t1, t2, c in ens],
+    )
     body = f"""
 n = {N}, batch 1, cyclic, logistic, constant lr = {LR}; default hyper-parameters (Adam: beta1 0.9, beta2 0.999, eps 0,
 no bias correction; Signum beta 0.9; Lion 0.9 / 0.99; AdaGrad eps 0). Steady state (warmed up), best of {repeats},

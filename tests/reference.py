@@ -23,8 +23,8 @@ Conventions (the contract):
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -470,5 +470,4 @@ def run(
 
     min_abs_grad = np.min(gmin) if steps > 0 else dt(np.inf)  # in the run dtype
     max_abs_margin = max(float(np.max(np.abs(Z @ v))) for v in [w, *out.values()])
-    return RunResult(w=out, final=w.copy(), min_abs_grad=min_abs_grad,
-                     max_abs_margin=max_abs_margin, batches=batches)
+    return RunResult(w=out, final=w.copy(), min_abs_grad=min_abs_grad, max_abs_margin=max_abs_margin, batches=batches)

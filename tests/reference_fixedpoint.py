@@ -231,9 +231,11 @@ def _qp_distinct(Zu: np.ndarray, p: np.ndarray, polish: bool = True) -> np.ndarr
             tight = marg < 1 + 1e-9
             sv = np.linalg.svd(A[tight], compute_uv=False)
             if tight.sum() > d or sv.min() < 1e-9 * sv.max():
-                warnings.warn("the tight rows are linearly dependent (and not exact copies): the QP duals "
-                              "may not be unique and the optimizer's choice is not determined here",
-                              stacklevel=3)
+                warnings.warn(
+                    "the tight rows are linearly dependent (and not exact copies): the QP duals "
+                    "may not be unique and the optimizer's choice is not determined here",
+                    stacklevel=3,
+                )
             return lam_new
         # move one index (most negative dual out, else most violated margin in)
         if neg.any():
@@ -272,8 +274,7 @@ def kkt_residual(Z: np.ndarray, p: np.ndarray, lam: np.ndarray) -> float:
     w = (Z.T @ lam) / p
     s = Z @ w - 1.0
     lmax = max(float(np.max(lam)), 1e-300)
-    return float(max(np.max(np.maximum(-s, 0.0)), np.max(np.maximum(-lam, 0.0)) / lmax,
-                     np.max(np.abs(lam * s)) / lmax))
+    return float(max(np.max(np.maximum(-s, 0.0)), np.max(np.maximum(-lam, 0.0)) / lmax, np.max(np.abs(lam * s)) / lmax))
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,11 +299,13 @@ def linf_max_margin(Z: np.ndarray, check_unique: bool = True, n_probe: int = 6, 
     # variables (w, t)
     c = np.zeros(d + 1)
     c[-1] = 1.0
-    A_ub = np.block([
-        [-Z, np.zeros((n, 1))],
-        [np.eye(d), -np.ones((d, 1))],
-        [-np.eye(d), -np.ones((d, 1))],
-    ])
+    A_ub = np.block(
+        [
+            [-Z, np.zeros((n, 1))],
+            [np.eye(d), -np.ones((d, 1))],
+            [-np.eye(d), -np.ones((d, 1))],
+        ]
+    )
     b_ub = np.concatenate([-np.ones(n), np.zeros(2 * d)])
     bounds = [(None, None)] * d + [(0, None)]
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
@@ -377,13 +380,27 @@ def plain_fixed_point(X, y, tol: float = 1e-12, max_iter: int = 10000, damping: 
             break
     p = np.sqrt(c @ Z**2)
     lam, w = qp_duals(Z, p)
-    return FixedPointResult(w=w / np.linalg.norm(w), lam=lam / lam.sum(), p=p, converged=converged,
-                            iterations=it, residuals=res_hist, kkt=kkt_residual(Z, p, lam))
+    return FixedPointResult(
+        w=w / np.linalg.norm(w),
+        lam=lam / lam.sum(),
+        p=p,
+        converged=converged,
+        iterations=it,
+        residuals=res_hist,
+        kkt=kkt_residual(Z, p, lam),
+    )
 
 
 def batch_fixed_point(
-    X, y, batch_size: int, order: str, tol: float = 1e-12, max_iter: int = 20000, damping: float = 1.0,
-    lam0: np.ndarray | None = None, split: np.ndarray | None = None,
+    X,
+    y,
+    batch_size: int,
+    order: str,
+    tol: float = 1e-12,
+    max_iter: int = 20000,
+    damping: float = 1.0,
+    lam0: np.ndarray | None = None,
+    split: np.ndarray | None = None,
 ) -> FixedPointResult:
     """The batch fixed point: lam <- duals of min 1/2 w^T diag(p(lam)) w s.t. Zw >= 1, with p the
     batch preconditioner of (batch_size, order); lam normalised to sum 1, from uniform weights
@@ -415,8 +432,15 @@ def batch_fixed_point(
             break
     p = batch_preconditioner(Z, lam, batch_size, order)
     lam_f, w = qp_duals(Z, p, split=split)
-    return FixedPointResult(w=w / np.linalg.norm(w), lam=lam_f / lam_f.sum(), p=p, converged=converged,
-                            iterations=it, residuals=res_hist, kkt=kkt_residual(Z, p, lam_f))
+    return FixedPointResult(
+        w=w / np.linalg.norm(w),
+        lam=lam_f / lam_f.sum(),
+        p=p,
+        converged=converged,
+        iterations=it,
+        residuals=res_hist,
+        kkt=kkt_residual(Z, p, lam_f),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,8 +513,9 @@ def epoch_map_step(Z, w, beta1, beta2, batch_size, lr, loss: str = "logistic", r
     return w - dt.type(lr) * upd
 
 
-def epoch_map_run(Z, w0, beta1, beta2, batch_size, lr_schedule, steps: int, loss: str = "logistic",
-                  rescale: bool = False):
+def epoch_map_run(
+    Z, w0, beta1, beta2, batch_size, lr_schedule, steps: int, loss: str = "logistic", rescale: bool = False
+):
     """Iterate ``epoch_map_step`` ``steps`` times; ``lr_schedule`` is a number or a callable t -> lr
     (t = 0, 1, ... the map's step = epoch index)."""
     w = np.asarray(w0)
@@ -562,8 +587,15 @@ def limit_direction(Z, direction_fn: Callable[[np.ndarray], np.ndarray], mu0, su
 
         x = x0 - x0[0]  # the first weight is the unit: |S| - 1 unknowns
         if len(first) > 1:
-            sol = least_squares(lambda v: resid(np.concatenate([[0.0], v])), x[1:], xtol=1e-15,
-                                ftol=1e-15, gtol=1e-15, method="lm", max_nfev=2000 * len(first))
+            sol = least_squares(
+                lambda v: resid(np.concatenate([[0.0], v])),
+                x[1:],
+                xtol=1e-15,
+                ftol=1e-15,
+                gtol=1e-15,
+                method="lm",
+                max_nfev=2000 * len(first),
+            )
             x = np.concatenate([[0.0], sol.x])
         mu = mu_of(x)
         D = direction_fn(mu)

@@ -152,10 +152,14 @@ def _compiler_baseline() -> set[str] | None:
         if exe is None:
             continue
         try:
-            version = subprocess.run([exe, "-dumpfullversion", "-dumpversion"], capture_output=True, text=True, timeout=30).stdout.strip()
+            version = subprocess.run(
+                [exe, "-dumpfullversion", "-dumpversion"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
             if version != INFO["compiler_version"]:
                 continue
-            out = subprocess.run([exe, "-dM", "-E", "-x", "c++", os.devnull], capture_output=True, text=True, timeout=30).stdout
+            out = subprocess.run(
+                [exe, "-dM", "-E", "-x", "c++", os.devnull], capture_output=True, text=True, timeout=30
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         return set(re.findall(r"#define (__\w+__|__ARM_\w+|__FP_FAST_FMA)\b", out))
@@ -206,7 +210,11 @@ def test_dispatch_is_reported_and_only_in_portable_x86_builds() -> None:
     import platform
 
     info = ib.build_info
-    if info["native"] or platform.machine() not in ("x86_64", "AMD64") or "GNU" not in str(info.get("compiler", "")).upper():
+    if (
+        info["native"]
+        or platform.machine() not in ("x86_64", "AMD64")
+        or "GNU" not in str(info.get("compiler", "")).upper()
+    ):
         assert info["dispatch"] in ("", "default,x86-64-v3,x86-64-v4")
     else:
         assert info["dispatch"] == "default,x86-64-v3,x86-64-v4"

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,7 +112,30 @@ def test_reproduce_bad_flags(capsys):
 
 # ------------------------------------------------------------------------------ run
 
-RUN_FLAGS = ["--data", "gaussian", "--n", "8", "--d", "12", "--data-seed", "1", "--optimizer", "Adam", "--beta2", "0.99", "--batch-size", "1", "--lr", "0.1", "--power", "0.5", "--steps", "5e3", "--checkpoints", "40"]
+RUN_FLAGS = [
+    "--data",
+    "gaussian",
+    "--n",
+    "8",
+    "--d",
+    "12",
+    "--data-seed",
+    "1",
+    "--optimizer",
+    "Adam",
+    "--beta2",
+    "0.99",
+    "--batch-size",
+    "1",
+    "--lr",
+    "0.1",
+    "--power",
+    "0.5",
+    "--steps",
+    "5e3",
+    "--checkpoints",
+    "40",
+]
 
 RUN_TOML = """
 steps = 5000
@@ -142,10 +164,18 @@ def test_run_from_flags_writes_trajectory_record_and_png(tmp_path, capsys):
     traj = ib.Trajectory.load(tmp_path / "adam.npz")
     record = json.loads((tmp_path / "adam.json").read_text())
     X, y = ib.datasets.gaussian(8, 12, seed=1)
-    ref = ib.train(X, y, ib.Adam(beta2=0.99), batch_size=1, lr=ib.schedules.polynomial(0.1, 0.5), steps=5000, checkpoints=40)
+    ref = ib.train(
+        X, y, ib.Adam(beta2=0.99), batch_size=1, lr=ib.schedules.polynomial(0.1, 0.5), steps=5000, checkpoints=40
+    )
     np.testing.assert_array_equal(traj.w, ref.w)
     assert record["version"] == ib.__version__ and record["seed"] == 0
-    assert record["config"]["optimizer"] == {"name": "Adam", "beta1": 0.9, "beta2": 0.99, "eps": 0.0, "bias_correction": False}
+    assert record["config"]["optimizer"] == {
+        "name": "Adam",
+        "beta1": 0.9,
+        "beta2": 0.99,
+        "eps": 0.0,
+        "bias_correction": False,
+    }
     assert record["config"]["data"] == {"name": "gaussian", "n": 8, "d": 12, "seed": 1}
     assert record["data_sha256"] == E.data_hash(X, y)
     assert record["metrics"]["cos_fixed_point"] == pytest.approx(float(traj.cosine["fixed_point"][-1]), abs=1e-15)
@@ -161,8 +191,28 @@ def test_run_from_toml_equals_flags_and_flags_override(tmp_path):
     assert run_cli("run", *RUN_FLAGS, "--out", tmp_path, "--name", "flags", "--quiet", "--no-references") == 0
     a, b = ib.Trajectory.load(tmp_path / "file.npz"), ib.Trajectory.load(tmp_path / "flags.npz")
     np.testing.assert_array_equal(a.w, b.w)
-    assert json.loads((tmp_path / "file.json").read_text())["config"] == json.loads((tmp_path / "flags.json").read_text())["config"]
-    assert run_cli("run", "--config", cfg, "--steps", "700", "--beta2", "0.9", "--out", tmp_path, "--name", "over", "--quiet", "--no-references") == 0
+    assert (
+        json.loads((tmp_path / "file.json").read_text())["config"]
+        == json.loads((tmp_path / "flags.json").read_text())["config"]
+    )
+    assert (
+        run_cli(
+            "run",
+            "--config",
+            cfg,
+            "--steps",
+            "700",
+            "--beta2",
+            "0.9",
+            "--out",
+            tmp_path,
+            "--name",
+            "over",
+            "--quiet",
+            "--no-references",
+        )
+        == 0
+    )
     rec = json.loads((tmp_path / "over.json").read_text())
     assert rec["config"]["steps"] == 700 and rec["config"]["optimizer"]["beta2"] == 0.9
     assert rec["config"]["lr"]["kind"] == "polynomial"
@@ -176,7 +226,25 @@ def test_run_with_a_data_file_and_d2_picture(tmp_path):
     X, y = ib.datasets.gaussian(6, 2, seed=3, labels="teacher", cov=[4.0, 0.25], margin=0.1)
     lines = ["x1,x2,label"] + [f"{float(a)!r},{float(b)!r},{int(t)}" for (a, b), t in zip(X, y)]
     (tmp_path / "d.csv").write_text("\n".join(lines))
-    assert run_cli("run", "--data-file", tmp_path / "d.csv", "--optimizer", "SignGD", "--steps", "2000", "--lr", "0.01", "--out", tmp_path, "--name", "csv", "--quiet") == 0
+    assert (
+        run_cli(
+            "run",
+            "--data-file",
+            tmp_path / "d.csv",
+            "--optimizer",
+            "SignGD",
+            "--steps",
+            "2000",
+            "--lr",
+            "0.01",
+            "--out",
+            tmp_path,
+            "--name",
+            "csv",
+            "--quiet",
+        )
+        == 0
+    )
     rec = json.loads((tmp_path / "csv.json").read_text())
     assert rec["n"] == 6 and rec["d"] == 2 and rec["data_sha256"] == E.data_hash(X, y)
     img = mpimg.imread(tmp_path / "csv.png")
@@ -184,15 +252,30 @@ def test_run_with_a_data_file_and_d2_picture(tmp_path):
 
 
 BAD_RUNS = [
-    (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--beta2", "0.9", "--steps", "10"], "optimizer.beta2"),
-    (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "Adam", "--beta2", "1.5", "--steps", "10"], "optimizer.beta2"),
+    (
+        ["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--beta2", "0.9", "--steps", "10"],
+        "optimizer.beta2",
+    ),
+    (
+        ["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "Adam", "--beta2", "1.5", "--steps", "10"],
+        "optimizer.beta2",
+    ),
     (["--data", "spiral", "--n", "5", "--optimizer", "GD", "--steps", "10"], "data.name"),
     (["--data", "gaussian", "--n", "5", "--optimizer", "GD", "--steps", "10"], "data.d"),
     (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD"], "steps"),
     (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "abc"], "--steps"),
-    (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--batch-size", "9"], "batch_size"),
-    (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--batch-size", "zero"], "batch_size"),
-    (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--order", "random"], "--order"),
+    (
+        ["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--batch-size", "9"],
+        "batch_size",
+    ),
+    (
+        ["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--batch-size", "zero"],
+        "batch_size",
+    ),
+    (
+        ["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--order", "random"],
+        "--order",
+    ),
     (["--data", "gaussian", "--n", "5", "--d", "8", "--optimizer", "GD", "--steps", "10", "--lr", "-1"], "lr"),
     (["--n", "5", "--optimizer", "GD", "--steps", "10"], "data"),
     (["--data-file", "nope.npz", "--optimizer", "GD", "--steps", "10"], "data.path"),
@@ -210,8 +293,14 @@ def test_run_bad_flags_name_the_key(argv, key, capsys, tmp_path):
     [
         ("steps = 10\n[data\nname='gaussian'", "not valid TOML"),
         ("optimiser = 'GD'\nsteps = 10", "unknown key 'optimiser'"),
-        ("steps = 10\n[data]\nname = 'gaussian'\nn = 4\nd = 6\n[optimizer]\nname = 'Adam'\nbeta3 = 0.5", "optimizer.beta3"),
-        ("steps = 10\n[data]\nname = 'gaussian'\nn = 4\nd = 6\n[optimizer]\nname = 'GD'\n[lr]\nkind = 'polynomial'\neta0 = 0.1\npower = 3", "lr.power"),
+        (
+            "steps = 10\n[data]\nname = 'gaussian'\nn = 4\nd = 6\n[optimizer]\nname = 'Adam'\nbeta3 = 0.5",
+            "optimizer.beta3",
+        ),
+        (
+            "steps = 10\n[data]\nname = 'gaussian'\nn = 4\nd = 6\n[optimizer]\nname = 'GD'\n[lr]\nkind = 'polynomial'\neta0 = 0.1\npower = 3",
+            "lr.power",
+        ),
         ("steps = 'many'\n[data]\nname = 'gaussian'\nn = 4\nd = 6\n[optimizer]\nname = 'GD'", "steps"),
     ],
 )
@@ -227,11 +316,40 @@ def test_run_missing_config_file(capsys, tmp_path):
 
 # ------------------------------------------------------------------------------ sweep
 
-SWEEP_FLAGS = ["--data", "gaussian", "--n", "6", "--d", "8", "--optimizer", "Adam", "--lr", "0.1", "--power", "0.5", "--steps", "2000", "--checkpoints", "20"]
+SWEEP_FLAGS = [
+    "--data",
+    "gaussian",
+    "--n",
+    "6",
+    "--d",
+    "8",
+    "--optimizer",
+    "Adam",
+    "--lr",
+    "0.1",
+    "--power",
+    "0.5",
+    "--steps",
+    "2000",
+    "--checkpoints",
+    "20",
+]
 
 
 def test_sweep_from_flags_and_resume(tmp_path, capsys):
-    argv = ["sweep", *SWEEP_FLAGS, "--grid", "batch_size=1,n", "--grid", "beta2=0.9,0.999", "--seeds", "0,1", "--out", tmp_path, "--quiet"]
+    argv = [
+        "sweep",
+        *SWEEP_FLAGS,
+        "--grid",
+        "batch_size=1,n",
+        "--grid",
+        "beta2=0.9,0.999",
+        "--seeds",
+        "0,1",
+        "--out",
+        tmp_path,
+        "--quiet",
+    ]
     assert run_cli(*argv) == 0
     out = capsys.readouterr().out
     assert "8 cells (8 run, 0 already done)" in out

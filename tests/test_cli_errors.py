@@ -37,8 +37,14 @@ def paths(tmp_path):
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe,\x00\n1,2\n")
     X, y = np.eye(3), np.ones(3)
     np.savez(tmp_path / "nan.npz", X=np.full((3, 3), np.nan), y=y)
-    np.savez(tmp_path / "labels01.npz", X=X, y=np.array([0.0, 1.0, 2.0]))  # {0, 1} alone is read as -1/+1 by ib.datasets.load
-    np.savez(tmp_path / "xor.npz", X=np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]), y=np.array([1.0, 1.0, -1.0, -1.0]))
+    np.savez(
+        tmp_path / "labels01.npz", X=X, y=np.array([0.0, 1.0, 2.0])
+    )  # {0, 1} alone is read as -1/+1 by ib.datasets.load
+    np.savez(
+        tmp_path / "xor.npz",
+        X=np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]),
+        y=np.array([1.0, 1.0, -1.0, -1.0]),
+    )
     np.savez(tmp_path / "complex.npz", X=X.astype(complex), y=y)
     np.savez(tmp_path / "cube.npz", X=np.zeros((2, 2, 2)), y=np.ones(2))
     np.savez(tmp_path / "noy.npz", X=X)
@@ -145,7 +151,20 @@ DATA_FILES = [
 
 @pytest.mark.parametrize("name, key", DATA_FILES)
 def test_run_bad_data_files(capsys, paths, name, key):
-    err = usage_error(capsys, "run", "--data-file", paths / name, "--optimizer", "GD", "--steps", "10", "--quiet", "--no-references", "--out", paths / "o")
+    err = usage_error(
+        capsys,
+        "run",
+        "--data-file",
+        paths / name,
+        "--optimizer",
+        "GD",
+        "--steps",
+        "10",
+        "--quiet",
+        "--no-references",
+        "--out",
+        paths / "o",
+    )
     assert key in err
 
 
@@ -158,7 +177,19 @@ def test_non_separable_data_fails_before_the_run(capsys, paths, monkeypatch):
         return real(self, *a, **k)
 
     monkeypatch.setattr(E.run.Run, "advance", spy)
-    err = usage_error(capsys, "run", "--data-file", paths / "xor.npz", "--optimizer", "GD", "--steps", "10", "--quiet", "--out", paths / "o")
+    err = usage_error(
+        capsys,
+        "run",
+        "--data-file",
+        paths / "xor.npz",
+        "--optimizer",
+        "GD",
+        "--steps",
+        "10",
+        "--quiet",
+        "--out",
+        paths / "o",
+    )
     assert "separable" in err and ran == []
 
 
@@ -388,6 +419,8 @@ def test_real_processes_exit_2_without_a_traceback(tmp_path):
         (["run", "--config", str(cfg), "--quiet"], "data.n"),
         (["sweep", *BASE, "--grid", "eta0=0.1", "--dask", "dask:0", "--out", str(tmp_path / "s")], "--dask"),
     ]:
-        proc = subprocess.run([sys.executable, "-m", "implicit_bias.cli", *argv], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "implicit_bias.cli", *argv], capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 2, proc.stderr
         assert key in proc.stderr and "Traceback" not in proc.stderr

@@ -20,10 +20,32 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "python" / "implicit_bias"
-BOTTOM = {"optimizers", "schedules", "datasets", "metrics", "separability", "_validation", "_format", "_version", "errors", "_core"}
+BOTTOM = {
+    "optimizers",
+    "schedules",
+    "datasets",
+    "metrics",
+    "separability",
+    "_validation",
+    "_format",
+    "_version",
+    "errors",
+    "_core",
+}
 RANK = {"cli": 5, "experiments": 4, "plots": 3, "references": 3, "engine": 2, **{name: 0 for name in BOTTOM}}
 # Bottom modules may import each other in this order only (lower index = lower).
-BOTTOM_ORDER = ["_core", "_version", "errors", "_validation", "_format", "metrics", "separability", "schedules", "optimizers", "datasets"]
+BOTTOM_ORDER = [
+    "_core",
+    "_version",
+    "errors",
+    "_validation",
+    "_format",
+    "metrics",
+    "separability",
+    "schedules",
+    "optimizers",
+    "datasets",
+]
 
 
 def _modules() -> dict[str, Path]:
@@ -59,7 +81,13 @@ def _imports(name: str, path: Path) -> list[tuple[str, list[str], int]]:
                 # "from . import x": each name may itself be a module
                 for n in names:
                     sub = f"{target}.{n}".strip(".")
-                    found.append((f"implicit_bias.{sub}" if sub in modules else f"implicit_bias.{target}".rstrip("."), [] if sub in modules else [n], node.lineno))
+                    found.append(
+                        (
+                            f"implicit_bias.{sub}" if sub in modules else f"implicit_bias.{target}".rstrip("."),
+                            [] if sub in modules else [n],
+                            node.lineno,
+                        )
+                    )
             else:
                 found.append((f"implicit_bias.{target}".rstrip("."), names, node.lineno))
     return found
@@ -82,7 +110,11 @@ def test_no_absolute_self_import(name: str) -> None:
         node.lineno
         for node in ast.walk(tree)
         if (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "implicit_bias" for a in node.names))
-        or (isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "implicit_bias")
+        or (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] == "implicit_bias"
+        )
     ]
     assert not bad, f"{name}: 'import implicit_bias' inside the package at lines {bad}; use relative imports"
 
@@ -153,4 +185,6 @@ def test_the_checker_sees_a_lazy_upward_import(tmp_path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from ..experiments import sweep\n")
     edges = [("engine.probe", t, n, line) for t, n, line in _imports("engine.probe", probe)]
-    assert layer_violations(edges) == ["engine.probe:2 imports experiments.sweep (layer experiments is not below engine)"]
+    assert layer_violations(edges) == [
+        "engine.probe:2 imports experiments.sweep (layer experiments is not below engine)"
+    ]

@@ -203,7 +203,10 @@ def _save_npz(path, X, y):
         (lambda p: _save_npz(p / "d.npz", X3, np.array([1.0, 2.0, 1.0, 2.0])), r"labels must be -1 / \+1.*found 1, 2"),
         (lambda p: _save_npz(p / "d.npz", X3, np.array([1.0, 0.0, -1.0, 1.0])), "found -1, 0, 1"),
         (lambda p: _save_npz(p / "d.npz", X3, np.array([1.0, 0.5, -1.0, 1.0])), "found"),
-        (lambda p: _save_npz(p / "d.npz", np.where(X3 > 1.5, np.nan, X3), Y3), r"X has 3 NaN or infinite entries \(first at row 0, column 1\)"),
+        (
+            lambda p: _save_npz(p / "d.npz", np.where(X3 > 1.5, np.nan, X3), Y3),
+            r"X has 3 NaN or infinite entries \(first at row 0, column 1\)",
+        ),
         (lambda p: _save_npz(p / "d.npz", X3, np.array([1.0, np.inf, -1.0, 1.0])), "y has 1 NaN or infinite"),
         (lambda p: _save_npz(p / "d.npz", X3[0], Y3), "X must be 2-dimensional"),
         (lambda p: _save_npz(p / "d.npz", X3, Y3[:3]), r"y must have shape \(4,\)"),

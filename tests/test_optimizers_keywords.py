@@ -62,7 +62,9 @@ def test_rmsprop_signature_has_only_its_hyper_parameters():
     assert opt.core_params() == {"kind": "adam", "beta1": 0.0, "beta2": 0.9, "eps": 1e-8, "bias_correction": False}
 
 
-@pytest.mark.parametrize("kwargs", [{"beta1": 0.0}, {"beta1": 0.5}, {"bias_correction": False}, {"bias_correction": True}])
+@pytest.mark.parametrize(
+    "kwargs", [{"beta1": 0.0}, {"beta1": 0.5}, {"bias_correction": False}, {"bias_correction": True}]
+)
 def test_rmsprop_refuses_the_fixed_fields(kwargs):
     (key,) = kwargs
     with pytest.raises(TypeError, match=f"{key}: RMSProp fixes"):
@@ -79,9 +81,17 @@ def test_rmsprop_runs_as_adam_with_beta1_zero():
 
 @pytest.mark.parametrize(
     "opt",
-    [ib.GD(), ib.SignGD(), ib.Adam(beta1=0.5, eps=1e-8, bias_correction=True), ib.RMSProp(beta2=0.9),
-     ib.AdamProxy(), ib.Signum(beta=0.5), ib.AdaGrad(eps=1e-3), ib.Lion(beta1=0.8, beta2=0.9),
-     O.AdamEpochMap(beta1=0.5, beta2=0.9)],
+    [
+        ib.GD(),
+        ib.SignGD(),
+        ib.Adam(beta1=0.5, eps=1e-8, bias_correction=True),
+        ib.RMSProp(beta2=0.9),
+        ib.AdamProxy(),
+        ib.Signum(beta=0.5),
+        ib.AdaGrad(eps=1e-3),
+        ib.Lion(beta1=0.8, beta2=0.9),
+        O.AdamEpochMap(beta1=0.5, beta2=0.9),
+    ],
     ids=lambda o: type(o).__name__,
 )
 def test_describe_round_trip_copy_pickle_replace(opt):

@@ -69,7 +69,7 @@ def _mc_epochs(A, b, order, epochs, rng):
     first = np.zeros((epochs, d))
     second = np.zeros((epochs, d))
     for s in range(0, n, b):  # batches of b, the last one of n mod b
-        gB = Ap[:, s:s + b].mean(axis=1)
+        gB = Ap[:, s : s + b].mean(axis=1)
         first += gB
         second += gB**2
     return first, second
@@ -86,9 +86,17 @@ def _test_data_moments(n, d, seed):
 
 @pytest.mark.parametrize(
     "n,b,order",
-    [(10, 2, "reshuffle"), (10, 5, "reshuffle"), (10, 3, "reshuffle"), (10, 4, "reshuffle"),
-     (10, 7, "reshuffle"), (7, 3, "reshuffle"), (10, 1, "replacement"), (10, 3, "replacement"),
-     (10, 10, "replacement")],
+    [
+        (10, 2, "reshuffle"),
+        (10, 5, "reshuffle"),
+        (10, 3, "reshuffle"),
+        (10, 4, "reshuffle"),
+        (10, 7, "reshuffle"),
+        (7, 3, "reshuffle"),
+        (10, 1, "replacement"),
+        (10, 3, "replacement"),
+        (10, 10, "replacement"),
+    ],
 )
 def test_monte_carlo_matches_closed_form(n, b, order):
     Z, mu = _test_data_moments(n, 4, seed=n * 100 + b)
@@ -134,12 +142,10 @@ def test_cyclic_preconditioner_absorbs_batch_weights(n, b):
     assert [len(B) for B in R.cyclic_batches(n, b)][-1] == (n % b or b)
     lam = mu / R.row_batch_sizes(n, b)
     np.testing.assert_allclose(sum(gB), -(lam @ Z), rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(sum(g**2 for g in gB), R.batch_preconditioner(Z, lam, b, "cyclic") ** 2,
-                               rtol=1e-13)
+    np.testing.assert_allclose(sum(g**2 for g in gB), R.batch_preconditioner(Z, lam, b, "cyclic") ** 2, rtol=1e-13)
     # and NOT with lam = mu when the batch sizes differ
     if n % b:
-        assert not np.allclose(R.batch_preconditioner(Z, mu / b, b, "cyclic") ** 2, sum(g**2 for g in gB),
-                               rtol=1e-6)
+        assert not np.allclose(R.batch_preconditioner(Z, mu / b, b, "cyclic") ** 2, sum(g**2 for g in gB), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -380,8 +386,9 @@ def test_epoch_map_direct_sum_satisfies_the_recurrence(b):
     b1, b2 = 0.9, 0.99
     S1 = np.array([sum(b1 ** ((i - j) % K) * G[j] for j in range(K)) for i in range(K)])
     S2 = np.array([sum(b2 ** ((i - j) % K) * G[j] ** 2 for j in range(K)) for i in range(K)])
-    np.testing.assert_allclose(R.epoch_map_step(Z, w, b1, b2, b, 0.1), w - 0.1 * (S1 / np.sqrt(S2)).sum(axis=0),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        R.epoch_map_step(Z, w, b1, b2, b, 0.1), w - 0.1 * (S1 / np.sqrt(S2)).sum(axis=0), rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("b", [1, 3])
@@ -422,8 +429,18 @@ def test_epoch_map_rescale_is_exact_and_survives_underflow():
 def test_abs_dloss_full_relative_precision():
     u = np.array([-800.0, -40.0, -1.0, 0.0, 1e-3, 1.0, 40.0, 700.0])
     s = R.abs_dloss(u)
-    ref = np.array([1.0, 1 / (1 + math.exp(-40)), 1 / (1 + 1 / math.e), 0.5, 1 / (1 + math.exp(1e-3)),
-                    1 / (1 + math.e), math.exp(-40) / (1 + math.exp(-40)), math.exp(-700)])
+    ref = np.array(
+        [
+            1.0,
+            1 / (1 + math.exp(-40)),
+            1 / (1 + 1 / math.e),
+            0.5,
+            1 / (1 + math.exp(1e-3)),
+            1 / (1 + math.e),
+            math.exp(-40) / (1 + math.exp(-40)),
+            math.exp(-700),
+        ]
+    )
     np.testing.assert_allclose(s, ref, rtol=1e-15)
     uld = np.array([40.0, 5000.0], dtype=np.longdouble)
     sld = R.abs_dloss(uld)
@@ -438,8 +455,9 @@ def test_epoch_map_direction_is_the_step(b):
     step = R.epoch_map_step(Z, w, 0.9, 0.95, b, 0.01) - w
     np.testing.assert_allclose(step, 0.01 * R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-12, atol=1e-17)
     # degree 0 in mu
-    np.testing.assert_allclose(R.epoch_map_direction(Z, 1e-200 * mu, 0.9, 0.95, b),
-                               R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-13)
+    np.testing.assert_allclose(
+        R.epoch_map_direction(Z, 1e-200 * mu, 0.9, 0.95, b), R.epoch_map_direction(Z, mu, 0.9, 0.95, b), rtol=1e-13
+    )
 
 
 def test_dependent_active_rows_warn_non_unique_duals():

@@ -104,8 +104,14 @@ def _np_bounded(rng: _NpXoshiro, k: int) -> int:
 # Published test vectors (splitmix64.c / xoshiro256starstar.c seeded with splitmix64).
 SPLITMIX64_SEED0 = [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F, 0xF88BB8A8724C81EC]
 XOSHIRO_SEED0 = [
-    0x99EC5F36CB75F2B4, 0xBF6E1F784956452A, 0x1A5F849D4933E6E0, 0x6AA594F1262D2D2C,
-    0xBBA5AD4A1F842E59, 0xFFEF8375D9EBCACA, 0x6C160DEED2F54C98, 0x8920AD648FC30A3F,
+    0x99EC5F36CB75F2B4,
+    0xBF6E1F784956452A,
+    0x1A5F849D4933E6E0,
+    0x6AA594F1262D2D2C,
+    0xBBA5AD4A1F842E59,
+    0xFFEF8375D9EBCACA,
+    0x6C160DEED2F54C98,
+    0x8920AD648FC30A3F,
 ]
 XOSHIRO_SEED1 = [0xB3F2AF6D0FC710C5, 0x853B559647364CEA, 0x92F89756082A4514, 0x642E1C7BC266A3A7]
 
@@ -205,8 +211,7 @@ def _batches(n, b, order, count, seed=0):
 
 
 def test_cyclic_batches_uneven():
-    assert _batches(7, 3, "cyclic", 7) == [
-        [0, 1, 2], [3, 4, 5], [6], [0, 1, 2], [3, 4, 5], [6], [0, 1, 2]]
+    assert _batches(7, 3, "cyclic", 7) == [[0, 1, 2], [3, 4, 5], [6], [0, 1, 2], [3, 4, 5], [6], [0, 1, 2]]
     assert _batches(7, 6, "cyclic", 4) == [[0, 1, 2, 3, 4, 5], [6], [0, 1, 2, 3, 4, 5], [6]]
     assert _batches(7, 7, "cyclic", 2) == [list(range(7))] * 2
     assert _batches(7, 1, "cyclic", 8) == [[i % 7] for i in range(8)]
@@ -219,7 +224,7 @@ def test_reshuffle_epochs_are_permutations(b):
     bs = _batches(n, b, "reshuffle", per_epoch * 30, seed=11)
     perms = []
     for e in range(30):
-        epoch = bs[e * per_epoch:(e + 1) * per_epoch]
+        epoch = bs[e * per_epoch : (e + 1) * per_epoch]
         assert [len(x) for x in epoch] == [b] * (n // b) + ([n % b] if n % b else [])
         flat = sum(epoch, [])
         assert sorted(flat) == list(range(n))
@@ -364,8 +369,7 @@ def test_sgd_uneven_last_batch_is_mean_over_its_own_size(dt):
     X, y = _data(3)
     Z = (y[:, None] * X).astype(dt)
     # exponential loss from w = 0: every |l'| = 1, so a batch gradient is -mean(z_B)
-    res = R.run(X, y, R.GD(), 3, batch_size=3, lr=1.0, loss="exponential", dtype=dt,
-                record=[1, 2, 3])
+    res = R.run(X, y, R.GD(), 3, batch_size=3, lr=1.0, loss="exponential", dtype=dt, record=[1, 2, 3])
     np.testing.assert_allclose(res.w[1], Z[0:3].mean(axis=0), rtol=8 * np.finfo(dt).eps)
     # third step uses the single sample 6 at w = w_2
     w2 = res.w[2]
@@ -380,14 +384,14 @@ def test_first_step_of_sign_like_methods_is_sign_of_gradient(dt):
     g0 = -dt(0.5) * Z.mean(axis=0)  # logistic gradient at w = 0
     eta = 0.25
     step = -dt(eta) * np.sign(g0)
-    for opt in (R.SignGD(), R.Signum(0.9), R.Lion(0.9, 0.99), R.AdaGrad(0.0),
-                R.Adam(0.9, 0.999, 0.0, True)):
+    for opt in (R.SignGD(), R.Signum(0.9), R.Lion(0.9, 0.99), R.AdaGrad(0.0), R.Adam(0.9, 0.999, 0.0, True)):
         res = R.run(X, y, opt, 1, lr=eta, dtype=dt)
         np.testing.assert_allclose(res.final, step, rtol=8 * np.finfo(dt).eps, err_msg=repr(opt))
     # no bias correction, eps = 0: |update| = (1-beta1)/sqrt(1-beta2)
     res = R.run(X, y, R.Adam(0.9, 0.99, 0.0, False), 1, lr=eta, dtype=dt)
-    np.testing.assert_allclose(res.final, step * (dt(1) - dt(0.9)) / np.sqrt(dt(1) - dt(0.99)),
-                               rtol=8 * np.finfo(dt).eps)
+    np.testing.assert_allclose(
+        res.final, step * (dt(1) - dt(0.9)) / np.sqrt(dt(1) - dt(0.99)), rtol=8 * np.finfo(dt).eps
+    )
     # RMSProp: (1 - beta1) = 1, so |update| = 1/sqrt(1-beta2)
     res = R.run(X, y, R.RMSProp(0.99, 0.0), 1, lr=eta, dtype=dt)
     np.testing.assert_allclose(res.final, step / np.sqrt(dt(1) - dt(0.99)), rtol=8 * np.finfo(dt).eps)
@@ -470,8 +474,16 @@ def test_zero_second_moment_gives_no_update(dt):
     X, y = _data(9)
     X[:, 1] = 0.0  # coordinate 1 never gets a gradient
     w0 = np.array([0.1, 0.7, -0.3])
-    for opt in (R.Adam(0.9, 0.999, 0.0, False), R.Adam(0.9, 0.999, 1e-8, True), R.AdaGrad(0.0),
-                R.RMSProp(0.99, 0.0), R.AdamProxy(), R.SignGD(), R.Signum(0.5), R.Lion()):
+    for opt in (
+        R.Adam(0.9, 0.999, 0.0, False),
+        R.Adam(0.9, 0.999, 1e-8, True),
+        R.AdaGrad(0.0),
+        R.RMSProp(0.99, 0.0),
+        R.AdamProxy(),
+        R.SignGD(),
+        R.Signum(0.5),
+        R.Lion(),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             res = R.run(X, y, opt, 20, batch_size=2, lr=0.1, dtype=dt, w0=w0)

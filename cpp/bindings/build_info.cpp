@@ -178,10 +178,11 @@ void register_build_info(py::module_& m) {
             d["flt_eval_method"] = static_cast<int>(__FLT_EVAL_METHOD__);
 #endif
             d["long_double_digits"] = std::numeric_limits<long double>::digits;
-            d["eigen_version"] = IB_STRINGIFY(EIGEN_WORLD_VERSION) "." IB_STRINGIFY(EIGEN_MAJOR_VERSION) "." IB_STRINGIFY(EIGEN_MINOR_VERSION);
+            d["eigen_version"] = IB_STRINGIFY(EIGEN_WORLD_VERSION) "." IB_STRINGIFY(
+                EIGEN_MAJOR_VERSION) "." IB_STRINGIFY(EIGEN_MINOR_VERSION);
             d["eigen_simd"] = std::string(Eigen::SimdInstructionSetsInUse());
-            d["pybind11_version"] =
-                IB_STRINGIFY(PYBIND11_VERSION_MAJOR) "." IB_STRINGIFY(PYBIND11_VERSION_MINOR) "." IB_STRINGIFY(PYBIND11_VERSION_PATCH);
+            d["pybind11_version"] = IB_STRINGIFY(PYBIND11_VERSION_MAJOR) "." IB_STRINGIFY(
+                PYBIND11_VERSION_MINOR) "." IB_STRINGIFY(PYBIND11_VERSION_PATCH);
             return d;
         },
         "How this module was compiled: compiler, flags, instruction set, versions (a new dict per call).");

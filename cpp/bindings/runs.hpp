@@ -145,10 +145,12 @@ void advance_ensemble(const std::vector<ib::RunBase<T>*>& runs, const std::vecto
                 if (k >= runs.size() || seen[k]) throw py::value_error("lanes: must partition the run indices");
                 seen[k] = 1;
                 if (!runs[g[0]]->lane_compatible(*runs[k]))
-                    throw py::value_error("lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
+                    throw py::value_error(
+                        "lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
             }
         }
-        if (std::find(seen.begin(), seen.end(), 0) != seen.end()) throw py::value_error("lanes: must partition the run indices");
+        if (std::find(seen.begin(), seen.end(), 0) != seen.end())
+            throw py::value_error("lanes: must partition the run indices");
         groups = *lanes;
     } else {
         for (std::size_t k = 0; k < runs.size(); ++k) groups.push_back({k});
@@ -212,11 +214,12 @@ void register_runs(py::module_& m, const char* suffix) {
              py::arg("data"), py::arg("w0").noconvert(), py::arg("config"))
         .def("advance", &advance_interruptible<T>, py::arg("t_end"),
              "Advance to step t_end with the GIL released; Ctrl-C stops at a step boundary.")
-        .def("set_grid",
-             [](RunBase& run, const Array<std::uint64_t>& grid) {
-                 run.set_grid(std::vector<std::uint64_t>(grid.data(), grid.data() + grid.size()));
-             },
-             py::arg("grid").noconvert())
+        .def(
+            "set_grid",
+            [](RunBase& run, const Array<std::uint64_t>& grid) {
+                run.set_grid(std::vector<std::uint64_t>(grid.data(), grid.data() + grid.size()));
+            },
+            py::arg("grid").noconvert())
         .def_property_readonly("grid", [](const RunBase& run) { return to_array(run.grid()); })
         .def_property_readonly("t", &RunBase::t)
         .def_property_readonly("w",
@@ -235,8 +238,8 @@ void register_runs(py::module_& m, const char* suffix) {
           py::arg("threads") = 0, py::arg("lanes") = py::none(),
           "Advance runs[k] to targets[k] for all k on OpenMP threads (GIL released, Ctrl-C checked between rounds); "
           "lanes: groups of run indices advanced step-interleaved in one thread each.");
-    m.def(("lane_compatible_" + sfx).c_str(),
-          [](const RunBase& a, const RunBase& b) { return a.lane_compatible(b); }, py::arg("a"), py::arg("b"),
+    m.def(("lane_compatible_" + sfx).c_str(), [](const RunBase& a, const RunBase& b) { return a.lane_compatible(b); },
+          py::arg("a"), py::arg("b"),
           "True when the two runs can share a lane group (same compiled optimizer, loss, dtype and batch path).");
     m.attr(("max_lanes_" + sfx).c_str()) = ib::kMaxLanes;
 }

@@ -14,11 +14,10 @@ from typing import Any
 from . import optimizers, schedules
 from ._core import build_info as _core_build_info
 from ._core import openmp as openmp_enabled
-from .errors import DegenerateProblemError, NotSeparableError, RunFileError, StoreWarning
-from .optimizers import SGD, GD, AdaGrad, Adam, AdamEpochMap, AdamProxy, Lion, Optimizer, RMSProp, Signum, SignGD
-from .engine import Run, Trajectory, train, train_many
-
 from ._version import __version__
+from .engine import Run, Trajectory, train, train_many
+from .errors import DegenerateProblemError, NotSeparableError, RunFileError, StoreWarning
+from .optimizers import GD, SGD, AdaGrad, Adam, AdamEpochMap, AdamProxy, Lion, Optimizer, RMSProp, SignGD, Signum
 
 #: How the compiled core was built: compiler, flags (native, fp_contract, openmp), the instruction-set
 #: macros it was compiled with (``isa``), package and pybind11 / Eigen versions. A plain dict.

@@ -162,15 +162,30 @@ def _add_run_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--d", type=_int, help="dimension")
     g.add_argument("--delta", type=float, help="shift of shifted_diagonal")
     g.add_argument("--data-seed", type=_int, help="seed of the generated data set")
-    g.add_argument("--data-param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="any other data-set parameter (e.g. labels=teacher)")
-    g.add_argument("--data-file", metavar="PATH", help=".npz with arrays X, y, or .csv whose last column (or column 'y') is the label")
+    g.add_argument(
+        "--data-param",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other data-set parameter (e.g. labels=teacher)",
+    )
+    g.add_argument(
+        "--data-file",
+        metavar="PATH",
+        help=".npz with arrays X, y, or .csv whose last column (or column 'y') is the label",
+    )
     g = p.add_argument_group("optimizer")
-    g.add_argument("--optimizer", metavar="NAME", help="GD (= SGD), SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion")
+    g.add_argument(
+        "--optimizer", metavar="NAME", help="GD (= SGD), SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion"
+    )
     g.add_argument("--beta1", type=float)
     g.add_argument("--beta2", type=float)
     g.add_argument("--eps", type=float)
     g.add_argument("--beta", type=float, help="Signum momentum")
-    g.add_argument("--bias-correction", action="store_true", default=None, help="Adam bias correction (PyTorch convention)")
+    g.add_argument(
+        "--bias-correction", action="store_true", default=None, help="Adam bias correction (PyTorch convention)"
+    )
     g = p.add_argument_group("run")
     g.add_argument("--batch-size", metavar="B", help="samples per step, or 'n' for full batch (default n)")
     g.add_argument("--order", choices=("cyclic", "reshuffle", "replacement"))
@@ -228,10 +243,18 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
         cfg["data"] = {"name": args.data, **data_flags}
     elif data_flags:
         if not isinstance(cfg.get("data"), dict) or "name" not in cfg["data"]:
-            raise ValueError("data: --n/--d/--delta/--data-seed/--data-param need --data NAME (or data.name in the config file)")
+            raise ValueError(
+                "data: --n/--d/--delta/--data-seed/--data-param need --data NAME (or data.name in the config file)"
+            )
         cfg["data"] = {**cfg["data"], **data_flags}
     # optimizer
-    opt_flags = {"beta1": args.beta1, "beta2": args.beta2, "eps": args.eps, "beta": args.beta, "bias_correction": args.bias_correction}
+    opt_flags = {
+        "beta1": args.beta1,
+        "beta2": args.beta2,
+        "eps": args.eps,
+        "beta": args.beta,
+        "bias_correction": args.bias_correction,
+    }
     opt_flags = {k: v for k, v in opt_flags.items() if v is not None}
     if args.optimizer is not None:
         cfg["optimizer"] = {"name": args.optimizer, **opt_flags}
@@ -240,7 +263,9 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
         if isinstance(opt, str):
             opt = {"name": opt}
         if not isinstance(opt, dict):
-            raise ValueError("optimizer: hyper-parameter flags need --optimizer NAME (or optimizer.name in the config file)")
+            raise ValueError(
+                "optimizer: hyper-parameter flags need --optimizer NAME (or optimizer.name in the config file)"
+            )
         cfg["optimizer"] = {**opt, **opt_flags}
     # learning rate
     lr_flags = {"eta0": args.lr, "power": args.power, "factor": args.factor}
@@ -257,7 +282,9 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
             lr["kind"] = "polynomial"
         elif ("factor" in lr_flags or "every" in lr_flags) and lr.get("kind", "constant") == "constant":
             lr["kind"] = "step_decay"
-        keep = {"constant": ("eta0",), "polynomial": ("eta0", "power"), "step_decay": ("eta0", "factor", "every")}.get(lr.get("kind", "constant"), ())
+        keep = {"constant": ("eta0",), "polynomial": ("eta0", "power"), "step_decay": ("eta0", "factor", "every")}.get(
+            lr.get("kind", "constant"), ()
+        )
         dropped = [k for k in lr if k not in (*keep, "kind") and k in lr_flags]
         if dropped:
             raise ValueError(f"lr.{dropped[0]}: not a parameter of the {lr.get('kind')} schedule")
@@ -274,40 +301,109 @@ def _config_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[st
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(prog="implicit-bias", description="Which max-margin direction does an optimizer converge to on separable data?")
+    parser = argparse.ArgumentParser(
+        prog="implicit-bias", description="Which max-margin direction does an optimizer converge to on separable data?"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{reproduce,run,sweep}")
     sub.required = True
 
     subs: dict[str, argparse.ArgumentParser] = {}
-    p = subs["reproduce"] = sub.add_parser("reproduce", help="reproduce the claims of SPEC.md; writes summary.md/.json and one PNG per claim", description="Reproduce the claims of SPEC.md end to end.")
-    p.add_argument("--quick", action="store_true", help="reduced size: claims 1-7 and 9 by default, 1e5-1e7 steps (about 30 s on 2 cores)")
-    p.add_argument("--claims", type=_int_list, metavar="1,2,3", help="which claims (default: 1-7 and 9 with --quick, all 9 otherwise)")
-    p.add_argument("--out", type=_directory, default="results/reproduce", metavar="DIR", help="output directory (default results/reproduce)")
+    p = subs["reproduce"] = sub.add_parser(
+        "reproduce",
+        help="reproduce the claims of SPEC.md; writes summary.md/.json and one PNG per claim",
+        description="Reproduce the claims of SPEC.md end to end.",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced size: claims 1-7 and 9 by default, 1e5-1e7 steps (about 30 s on 2 cores)",
+    )
+    p.add_argument(
+        "--claims",
+        type=_int_list,
+        metavar="1,2,3",
+        help="which claims (default: 1-7 and 9 with --quick, all 9 otherwise)",
+    )
+    p.add_argument(
+        "--out",
+        type=_directory,
+        default="results/reproduce",
+        metavar="DIR",
+        help="output directory (default results/reproduce)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--threads", type=_threads, help="OpenMP threads (default: all cores)")
-    p.add_argument("--dask", type=_dask_spec, metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
-    p.add_argument("--predict", type=_key_value, action="append", default=[], metavar="claimN=KIND", help="override a claim's prediction (l2, linf, fixed_point, not-linf): a wrong one must FAIL")
+    p.add_argument(
+        "--dask",
+        type=_dask_spec,
+        metavar="SPEC",
+        help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port",
+    )
+    p.add_argument(
+        "--predict",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="claimN=KIND",
+        help="override a claim's prediction (l2, linf, fixed_point, not-linf): a wrong one must FAIL",
+    )
     p.add_argument("--no-theory", action="store_true", help="skip the ib.predicted_direction cross-check column")
     p.add_argument("--fresh", action="store_true", help="recompute runs already cached in DIR/runs")
 
-    p = subs["run"] = sub.add_parser("run", help="run one configuration: .npz trajectory, .json record, .png figure", description="Run one configuration from flags and/or a TOML file (flags override the file).")
-    p.add_argument("--config", metavar="FILE.toml", help="configuration file (keys: data, optimizer, batch_size, order, lr, loss, steps, dtype, seed, checkpoints)")
+    p = subs["run"] = sub.add_parser(
+        "run",
+        help="run one configuration: .npz trajectory, .json record, .png figure",
+        description="Run one configuration from flags and/or a TOML file (flags override the file).",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="configuration file (keys: data, optimizer, batch_size, order, lr, loss, steps, dtype, seed, checkpoints)",
+    )
     _add_run_flags(p)
-    p.add_argument("--out", type=_directory, default="results/run", metavar="DIR", help="output directory (default results/run)")
+    p.add_argument(
+        "--out", type=_directory, default="results/run", metavar="DIR", help="output directory (default results/run)"
+    )
     p.add_argument("--name", type=_file_stem, help="file name stem (default: derived from the configuration)")
-    p.add_argument("--no-references", action="store_true", help="skip the l2 / l-inf / fixed-point references (no CVXPY)")
+    p.add_argument(
+        "--no-references", action="store_true", help="skip the l2 / l-inf / fixed-point references (no CVXPY)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = subs["sweep"] = sub.add_parser("sweep", help="grid of one or two parameters x seeds -> table (CSV/JSON) and phase-diagram heatmap", description="Sweep one or two parameters (times seeds) around a base configuration.")
+    p = subs["sweep"] = sub.add_parser(
+        "sweep",
+        help="grid of one or two parameters x seeds -> table (CSV/JSON) and phase-diagram heatmap",
+        description="Sweep one or two parameters (times seeds) around a base configuration.",
+    )
     p.add_argument("--config", metavar="FILE.toml", help="base configuration plus [grid] and seeds")
     _add_run_flags(p)
-    p.add_argument("--grid", type=_key_values, action="append", default=[], metavar="KEY=V1,V2", help="a swept parameter (repeat once for a 2-D phase diagram), e.g. batch_size=1,2,5,n or beta2=0.99,0.999")
+    p.add_argument(
+        "--grid",
+        type=_key_values,
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a swept parameter (repeat once for a 2-D phase diagram), e.g. batch_size=1,2,5,n or beta2=0.99,0.999",
+    )
     p.add_argument("--seeds", type=_int_list, metavar="0,1,2", help="seeds (run seed and data seed), default 0")
-    p.add_argument("--fixed-data", action="store_true", help="seeds vary only the run's sampler seed, not the generated data set")
-    p.add_argument("--out", type=_directory, default="results/sweep", metavar="DIR", help="output directory (default results/sweep)")
+    p.add_argument(
+        "--fixed-data", action="store_true", help="seeds vary only the run's sampler seed, not the generated data set"
+    )
+    p.add_argument(
+        "--out",
+        type=_directory,
+        default="results/sweep",
+        metavar="DIR",
+        help="output directory (default results/sweep)",
+    )
     p.add_argument("--threads", type=_threads, help="OpenMP threads (default: all cores)")
-    p.add_argument("--dask", type=_dask_spec, metavar="SPEC", help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port")
+    p.add_argument(
+        "--dask",
+        type=_dask_spec,
+        metavar="SPEC",
+        help="run on dask: 'dask' / 'dask:N' (local cluster) or a scheduler address tcp://host:port",
+    )
     p.add_argument("--fresh", action="store_true", help="recompute cells already in DIR/cells")
     p.add_argument(
         "--reference",
@@ -361,7 +457,10 @@ def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
-        print(f"\nInterrupted: finished runs are cached in {Path(args.out) / 'runs'}; rerun the same command to continue.", file=sys.stderr)
+        print(
+            f"\nInterrupted: finished runs are cached in {Path(args.out) / 'runs'}; rerun the same command to continue.",
+            file=sys.stderr,
+        )
         return 130
     finally:
         close()
@@ -450,7 +549,11 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if len(grid) > 2:
         parser.error(f"--grid: at most two parameters (a phase diagram), got {', '.join(grid)}")
     seeds = args.seeds if args.seeds is not None else file.get("seeds", [0])
-    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**64 for s in seeds) or not seeds:
+    if (
+        not isinstance(seeds, list)
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**64 for s in seeds)
+        or not seeds
+    ):
         parser.error(f"seeds: must be a non-empty list of integers in [0, 2**64 - 1], got {seeds!r}")
     seed_data = file.get("seed_data", True)
     if not isinstance(seed_data, bool):
@@ -494,7 +597,13 @@ def _cmd_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         vals = [value_label(entry[k]) for k in keys]
         nums = [entry.get(f"{m}_mean") for m in ("dist_fixed_point", "dist_l2", "dist_linf", "dist_predicted")]
         near = entry.get("nearest") or "-"
-        print("  " + "  ".join(f"{v:>12s}" for v in vals) + "  " + "  ".join(f"{v:12.2e}" if v is not None else f"{'-':>12s}" for v in nums) + f"  {near:>12s}")
+        print(
+            "  "
+            + "  ".join(f"{v:>12s}" for v in vals)
+            + "  "
+            + "  ".join(f"{v:12.2e}" if v is not None else f"{'-':>12s}" for v in nums)
+            + f"  {near:>12s}"
+        )
     print(f"  wrote {res.table_csv}, {res.table_json}" + (f", {res.figure}" if res.figure else ""))
     return 0
 

@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validation import as_real_array, check_choice, check_data, check_fits, check_int, check_real, format_bytes, resolve_dtype
+from ._validation import (
+    as_real_array,
+    check_choice,
+    check_data,
+    check_fits,
+    check_int,
+    check_real,
+    format_bytes,
+    resolve_dtype,
+)
 from .errors import NotSeparableError
 from .separability import check_separable, is_separable
 
@@ -59,7 +68,12 @@ def _check_size(names: str, call: str, rows: int, d: int, copies: int, out: np.d
     """Refuse a data set whose float64 draw of ``rows`` x ``d`` (held ``copies`` times at the peak)
     plus the (n, d) result in ``out`` cannot fit in memory, before anything is allocated."""
     block = rows * d * 8
-    check_fits(names, copies * block + n * d * out.itemsize, call, f"it draws a ({rows}, {d}) float64 block of {format_bytes(block)}")
+    check_fits(
+        names,
+        copies * block + n * d * out.itemsize,
+        call,
+        f"it draws a ({rows}, {d}) float64 block of {format_bytes(block)}",
+    )
 
 
 def _labels_mode(labels: str, n: int, d: int) -> str:
@@ -94,8 +108,7 @@ def _random_labels(draw: Any, n: int, rng: np.random.Generator) -> tuple[np.ndar
         if is_separable(X, y):
             return X, y
     raise NotSeparableError(
-        "labels: random labels did not give a separable set in 20 draws (n too large for d?); "
-        "use labels='teacher'"
+        "labels: random labels did not give a separable set in 20 draws (n too large for d?); use labels='teacher'"
     )
 
 
@@ -359,7 +372,9 @@ def load_sklearn(
     return np.ascontiguousarray(X, dtype=out), np.ascontiguousarray(y, dtype=out)
 
 
-def _resolve_classes(name: str, classes: Sequence[Any] | None, available: list[int], names: list[str]) -> tuple[int, int]:
+def _resolve_classes(
+    name: str, classes: Sequence[Any] | None, available: list[int], names: list[str]
+) -> tuple[int, int]:
     listing = ", ".join(f"{c} ({names[c]})" if c < len(names) and names[c] != str(c) else str(c) for c in available)
     if classes is None:
         if len(available) != 2:
@@ -387,7 +402,9 @@ def _resolve_classes(name: str, classes: Sequence[Any] | None, available: list[i
 # ============================================================================ files
 
 
-def load(path: str | os.PathLike[str], format: str | None = None, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+def load(
+    path: str | os.PathLike[str], format: str | None = None, dtype: DTypeLike = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
     """Read a labelled data set from a file.
 
     Formats (chosen by the extension, or by ``format``):
@@ -456,7 +473,9 @@ def _read_npy(path: str) -> tuple[np.ndarray, np.ndarray]:
         arr.close()
         raise ValueError(f"{path}: holds several arrays (an .npz archive?); name it .npz or pass format='npz'")
     if arr.ndim != 2 or arr.shape[1] < 2:
-        raise ValueError(f"{path}: a .npy file must hold one (n, d + 1) array with the labels in the last column, got shape {arr.shape}")
+        raise ValueError(
+            f"{path}: a .npy file must hold one (n, d + 1) array with the labels in the last column, got shape {arr.shape}"
+        )
     return arr[:, :-1], arr[:, -1]
 
 
@@ -550,5 +569,7 @@ def _checked(path: str, X: Any, y: Any, dtype: np.dtype) -> tuple[np.ndarray, np
         raise ValueError(f"{path}: labels must be -1 / +1 (or 0 / 1, read as -1 / +1), found {shown}")
     X_out = np.ascontiguousarray(X, dtype=dtype)
     if X.dtype.kind == "f" and X.dtype.itemsize > dtype.itemsize and not np.array_equal(X_out.astype(X.dtype), X):
-        raise ValueError(f"{path}: X has dtype {X.dtype}; converting to {dtype} would lose precision (pass dtype={X.dtype.name})")
+        raise ValueError(
+            f"{path}: X has dtype {X.dtype}; converting to {dtype} would lose precision (pass dtype={X.dtype.name})"
+        )
     return X_out, np.ascontiguousarray(y_out, dtype=dtype)

@@ -22,14 +22,26 @@ from numpy.typing import ArrayLike
 from ._validation import as_real_array, check_choice, check_data, check_real
 from .errors import DegenerateProblemError, DegenerateProblemWarning
 
-__all__ = ["NORM_NAMES", "NormSpec", "Norm", "parse_norm", "normalized_margin", "cosine", "margin_ratio", "unit_vector", "margins_of_rows", "cosines_of_rows", "common_dtype", "as_directions"]
+__all__ = [
+    "NORM_NAMES",
+    "NormSpec",
+    "Norm",
+    "parse_norm",
+    "normalized_margin",
+    "cosine",
+    "margin_ratio",
+    "unit_vector",
+    "margins_of_rows",
+    "cosines_of_rows",
+    "common_dtype",
+    "as_directions",
+]
 
 NORM_NAMES = ("l2", "linf", "l1")
 #: "l2" | "linf" | "l1" | positive diagonal of M, shape (d,) | positive definite M, shape (d, d).
 NormSpec = Union[str, np.ndarray]
 
 LONG_DOUBLE = np.dtype(np.longdouble)
-
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,18 @@ class Optimizer:
         if args:
             names = [f.name for f in fields(cls) if f.init]
             usage = ", ".join(f"{n}=..." for n in names)
-            what = f"hyper-parameters are keyword-only: {cls.__name__}({usage})" if names else "takes no hyper-parameters"
+            what = (
+                f"hyper-parameters are keyword-only: {cls.__name__}({usage})" if names else "takes no hyper-parameters"
+            )
             raise TypeError(
                 f"{cls.__name__}: {what}; got {len(args)} positional argument(s). The learning rate is an "
                 "argument of the run: ib.train(..., lr=...)"
             )
         for f in fields(cls):
             if not f.init and f.name in kwargs:
-                raise TypeError(f"{f.name}: {cls.__name__} fixes {f.name} = {f.default!r} (not an argument); use Adam for other values")
+                raise TypeError(
+                    f"{f.name}: {cls.__name__} fixes {f.name} = {f.default!r} (not an argument); use Adam for other values"
+                )
         return super().__new__(cls)
 
     def core_params(self) -> dict[str, float | bool | str]:
@@ -199,7 +203,17 @@ class AdamEpochMap(Optimizer):
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
-ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (GD, SignGD, Adam, RMSProp, AdamProxy, Signum, AdaGrad, Lion, AdamEpochMap)
+ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (
+    GD,
+    SignGD,
+    Adam,
+    RMSProp,
+    AdamProxy,
+    Signum,
+    AdaGrad,
+    Lion,
+    AdamEpochMap,
+)
 
 
 def _fixed_fields(cls: type[Optimizer]) -> dict[str, object]:

@@ -10,14 +10,13 @@ Adding a schedule means one more kind here and one case in ``cpp/include/implici
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._validation import check_choice, check_int, check_real
-
 
 KINDS = ("constant", "polynomial", "step_decay")
 
@@ -34,7 +33,7 @@ class Schedule:
     eta0: float
     power: float = 0.0
     factor: float = 1.0
-    every: Union[int, str] = 1
+    every: int | str = 1
 
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, KINDS)
@@ -71,9 +70,7 @@ def from_dict(desc: Mapping[str, Any]) -> Schedule:
         raise ValueError(f"lr.{sorted(unknown)[0]}: unknown schedule field")
     if "kind" not in desc or "eta0" not in desc:
         raise ValueError("lr: a schedule needs 'kind' and 'eta0'")
-    return Schedule(
-        desc["kind"], desc["eta0"], desc.get("power", 0.0), desc.get("factor", 1.0), desc.get("every", 1)
-    )
+    return Schedule(desc["kind"], desc["eta0"], desc.get("power", 0.0), desc.get("factor", 1.0), desc.get("every", 1))
 
 
 def constant(eta0: float) -> Schedule:

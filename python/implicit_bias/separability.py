@@ -67,5 +67,3 @@ def check_separable(X: ArrayLike, y: ArrayLike, dtype: DTypeLike | None = None) 
             f"margin is {best:.3g}, not positive to working precision), so no max-margin direction exists"
         )
     return w
-
-

@@ -58,7 +58,9 @@ def test_inc_adam_keeps_moving_past_double_exp_range_and_matches_long_double_tex
     steps, lr, beta1, beta2 = 40_000, 0.5, 0.3, 0.5
     record_every = 1000
     # The textbook double loop stalls: exp(-u) is exactly 0 beyond u ~ 745, so g = 0 and m, v die out.
-    naive_double, last_moved_double = textbook_inc_adam(X_SMALL, Y_SMALL, steps, lr, beta1, beta2, np.float64, record_every)
+    naive_double, last_moved_double = textbook_inc_adam(
+        X_SMALL, Y_SMALL, steps, lr, beta1, beta2, np.float64, record_every
+    )
     naive_margin = lambda k: float((X_SMALL @ naive_double[k]).min())  # noqa: E731
     assert naive_margin(steps) < 1000.0
     assert naive_margin(steps) == naive_margin(steps // 2), "the naive double loop was expected to stall"
@@ -131,7 +133,9 @@ def gaussian_data(n=7, d=4, seed=3):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.longdouble])
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: type(c["optimizer"]).__name__ + "-" + c.get("order", "cyclic"))
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: type(c["optimizer"]).__name__ + "-" + c.get("order", "cyclic")
+)
 def test_save_load_resume_is_bit_exact(tmp_path, config, dtype):
     X, y = gaussian_data()
     total, split = 30_000, 12_345
@@ -283,10 +287,26 @@ def test_bias_corrected_adam_past_the_saturation_step_matches_the_reference(dtyp
 
     X, y = gaussian_data(n=6, d=3, seed=8)
     steps = 1500
-    traj = ib.train(X, y, ib.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True), steps=steps,
-                    batch_size=2, lr=0.05, dtype=dtype, checkpoints=20)
-    ref = R.run(X, y, R.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True), steps, batch_size=2,
-                lr=0.05, dtype=dtype, record=traj.steps.tolist())
+    traj = ib.train(
+        X,
+        y,
+        ib.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True),
+        steps=steps,
+        batch_size=2,
+        lr=0.05,
+        dtype=dtype,
+        checkpoints=20,
+    )
+    ref = R.run(
+        X,
+        y,
+        R.Adam(beta1=0.5, beta2=0.6, eps=1e-8, bias_correction=True),
+        steps,
+        batch_size=2,
+        lr=0.05,
+        dtype=dtype,
+        record=traj.steps.tolist(),
+    )
     tol = 1e-12 if dtype == np.float64 else 1e-15
     for k, w in zip(traj.steps, traj.w):
         expected = ref.w[int(k)]

@@ -130,8 +130,16 @@ def test_engine_equals_direct_double_sum(case, betas, loss, dtype):
     if K == 1 or case[0] == "zero_column":
         w0[2 if case[0] == "zero_column" else 0] = 0.0
     ref = reference_run(X, y, beta1, beta2, steps, b, eta0, power, loss, dtype, w0)
-    run = ib.Run(X, y, AdamEpochMap(beta1=beta1, beta2=beta2), batch_size=b, loss=loss, dtype=dtype,
-                 lr=ib.schedules.polynomial(eta0, power), w0=w0)
+    run = ib.Run(
+        X,
+        y,
+        AdamEpochMap(beta1=beta1, beta2=beta2),
+        batch_size=b,
+        loss=loss,
+        dtype=dtype,
+        lr=ib.schedules.polynomial(eta0, power),
+        w0=w0,
+    )
     tol = TOL[np.dtype(dtype)]
     for t in range(1, steps + 1):
         run.advance(1)
@@ -148,8 +156,13 @@ def test_long_double_engine_is_computed_in_long_double(dtype):
     # The long-double engine must agree with the long-double reference far below double's rounding.
     (X, y), b = gaussian(7, 5, seed=3), 3
     ref = reference_run(X, y, 0.9, 0.99, 4, b, 0.1, 0.5, "logistic", np.longdouble, np.zeros(5))
-    w = ib.Run(X, y, AdamEpochMap(beta1=0.9, beta2=0.99), batch_size=b, dtype=dtype,
-               lr=ib.schedules.polynomial(0.1, 0.5)).advance(4).w[-1]
+    w = (
+        ib.Run(
+            X, y, AdamEpochMap(beta1=0.9, beta2=0.99), batch_size=b, dtype=dtype, lr=ib.schedules.polynomial(0.1, 0.5)
+        )
+        .advance(4)
+        .w[-1]
+    )
     rel = float(np.linalg.norm(w.astype(np.longdouble) - ref[-1]) / np.linalg.norm(ref[-1]))
     if dtype == np.longdouble:
         assert rel < 1e-17
@@ -213,8 +226,9 @@ def test_long_run_keeps_moving_where_naive_double_gradients_underflow():
     # The engine's step from there (double) equals the long-double reference (exp(-800) is a normal
     # long double), step for step.
     step = ib.Run(X, y, opt, batch_size=1, lr=1.0, w0=w_end).advance(1).w[-1] - w_end
-    ref = epoch_map_step(Z.astype(np.longdouble), w_end.astype(np.longdouble), 1.0, 0.9, 0.99, 1, "logistic",
-                         np.longdouble) - w_end.astype(np.longdouble)
+    ref = epoch_map_step(
+        Z.astype(np.longdouble), w_end.astype(np.longdouble), 1.0, 0.9, 0.99, 1, "logistic", np.longdouble
+    ) - w_end.astype(np.longdouble)
     assert np.all(np.abs(ref) > 0.1)
     rel = float(np.linalg.norm(step - ref) / np.linalg.norm(ref))
     assert rel < 1e-12, rel
@@ -262,8 +276,9 @@ def test_save_load_resume_is_bit_exact(tmp_path, config, dtype):
     common, in_resumed, in_straight = np.intersect1d(traj.steps, straight.steps, return_indices=True)
     assert common.size >= 5 and common[-1] == total
     for field in ("w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin", "scale_exponent"):
-        np.testing.assert_array_equal(getattr(traj, field)[in_resumed], getattr(straight, field)[in_straight],
-                                      err_msg=field)
+        np.testing.assert_array_equal(
+            getattr(traj, field)[in_resumed], getattr(straight, field)[in_straight], err_msg=field
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.longdouble], ids=["float64", "longdouble"])
@@ -376,7 +391,8 @@ def test_margins_beyond_the_scale_range_finish_instead_of_hanging(dtype):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", FAR_OUT.replace("DTYPE", dtype)], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", FAR_OUT.replace("DTYPE", dtype)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "done"

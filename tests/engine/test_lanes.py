@@ -42,20 +42,32 @@ VARIANTS = {
     "GD": [ib.GD()] * 3,
     "SignGD": [ib.SignGD()] * 3,
     "Adam": [ib.Adam(beta1=0.9, beta2=0.999), ib.Adam(beta1=0.8, beta2=0.99), ib.Adam(beta1=0.0, beta2=0.9)],
-    "AdamEpsBC": [ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
-                  ib.Adam(beta1=0.9, beta2=0.99, eps=1e-3, bias_correction=True),
-                  ib.Adam(beta1=0.5, beta2=0.9, eps=1e-6, bias_correction=False)],
-    "AdamMixed": [ib.Adam(beta1=0.9, beta2=0.999), ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
-                  ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8)],
+    "AdamEpsBC": [
+        ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
+        ib.Adam(beta1=0.9, beta2=0.99, eps=1e-3, bias_correction=True),
+        ib.Adam(beta1=0.5, beta2=0.9, eps=1e-6, bias_correction=False),
+    ],
+    "AdamMixed": [
+        ib.Adam(beta1=0.9, beta2=0.999),
+        ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
+        ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8),
+    ],
     "RMSProp": [ib.RMSProp(beta2=0.999), ib.RMSProp(beta2=0.9, eps=1e-8), ib.RMSProp(beta2=0.99)],
     "AdamProxy": [ib.AdamProxy()] * 3,
     "Signum": [ib.Signum(beta=0.9), ib.Signum(beta=0.5), ib.Signum(beta=0.0)],
     "AdaGrad": [ib.AdaGrad(), ib.AdaGrad(eps=1e-3), ib.AdaGrad(eps=1e-8)],
     "Lion": [ib.Lion(beta1=0.9, beta2=0.99), ib.Lion(beta1=0.5, beta2=0.9), ib.Lion(beta1=0.95, beta2=0.98)],
-    "AdamEpochMap": [ib.AdamEpochMap(beta1=0.9, beta2=0.999), ib.AdamEpochMap(beta1=0.5, beta2=0.9),
-                     ib.AdamEpochMap(beta1=0.0, beta2=0.99)],
+    "AdamEpochMap": [
+        ib.AdamEpochMap(beta1=0.9, beta2=0.999),
+        ib.AdamEpochMap(beta1=0.5, beta2=0.9),
+        ib.AdamEpochMap(beta1=0.0, beta2=0.99),
+    ],
 }
-SCHEDULES = [0.05, ib.schedules.polynomial(eta0=0.1, power=0.5), ib.schedules.step_decay(eta0=0.1, factor=0.7, every=500)]
+SCHEDULES = [
+    0.05,
+    ib.schedules.polynomial(eta0=0.1, power=0.5),
+    ib.schedules.step_decay(eta0=0.1, factor=0.7, every=500),
+]
 
 
 def configs_for(name, order, batch_size, d):
@@ -89,8 +101,8 @@ def test_lanes_equal_single_runs(name, order, dtype):
         base //= 10
     for batch_size in (1, 3):
         cfgs = configs_for(name, order, batch_size, X.shape[1])
-        steps = [base, base + 517, 2 * base + 3]        # unequal horizons
-        checkpoints = [40, 7, 100]                      # unequal grids
+        steps = [base, base + 517, 2 * base + 3]  # unequal horizons
+        checkpoints = [40, 7, 100]  # unequal grids
         together = ib.train_many(X, y, cfgs, steps=steps, checkpoints=checkpoints[0], dtype=dtype, threads=1, lanes=3)
         for cfg, s, traj in zip(cfgs, steps, together):
             assert_same(traj, alone(X, y, cfg, s, checkpoints[0], dtype), f"{name} b={batch_size}")
@@ -107,10 +119,22 @@ def test_wide_lane_groups_with_the_scale_moving(d, dtype):
     long enough that the shared underflow scale moves in every run; exponential and logistic loss."""
     X, y = data(n=10, d=d, seed=d, margin=0.5)
     steps = 40000 if dtype == np.float64 else 30000
-    cfgs = [dict(optimizer=ib.Adam(beta1=0.9, beta2=0.99 + 0.0005 * k, eps=0.0 if k % 3 else 1e-8, bias_correction=k % 3 == 0),
-                 batch_size=1, order=ORDERS[k % 3], lr=0.1 * (1 + k / 10), seed=k, loss="exponential" if k >= 12 else "logistic")
-            for k in range(16)]
-    together = ib.train_many(X, y, cfgs, steps=[steps - 37 * k for k in range(16)], checkpoints=20, dtype=dtype, lanes=16)
+    cfgs = [
+        dict(
+            optimizer=ib.Adam(
+                beta1=0.9, beta2=0.99 + 0.0005 * k, eps=0.0 if k % 3 else 1e-8, bias_correction=k % 3 == 0
+            ),
+            batch_size=1,
+            order=ORDERS[k % 3],
+            lr=0.1 * (1 + k / 10),
+            seed=k,
+            loss="exponential" if k >= 12 else "logistic",
+        )
+        for k in range(16)
+    ]
+    together = ib.train_many(
+        X, y, cfgs, steps=[steps - 37 * k for k in range(16)], checkpoints=20, dtype=dtype, lanes=16
+    )
     moved = 0
     for k, (cfg, traj) in enumerate(zip(cfgs, together)):
         single = alone(X, y, cfg, steps - 37 * k, 20, dtype)
@@ -136,10 +160,17 @@ def test_interrupted_lanes_resume_bit_for_bit(tmp_path, dtype):
     at a step boundary; advancing the same runs on, or one of them reloaded from its file, equals the
     uninterrupted single runs, checkpoints included."""
     X, y = data(n=10, d=2)
-    cfgs = [dict(optimizer=ib.Adam(beta1=0.9, beta2=0.99), batch_size=1, order="reshuffle", lr=0.1, seed=1),
-            dict(optimizer=ib.Adam(beta1=0.8, beta2=0.999, eps=1e-8, bias_correction=True), batch_size=1, order="cyclic",
-                 lr=ib.schedules.polynomial(0.1, 0.5), seed=2),
-            dict(optimizer=ib.RMSProp(beta2=0.95), batch_size=1, order="replacement", lr=0.05, seed=3)]
+    cfgs = [
+        dict(optimizer=ib.Adam(beta1=0.9, beta2=0.99), batch_size=1, order="reshuffle", lr=0.1, seed=1),
+        dict(
+            optimizer=ib.Adam(beta1=0.8, beta2=0.999, eps=1e-8, bias_correction=True),
+            batch_size=1,
+            order="cyclic",
+            lr=ib.schedules.polynomial(0.1, 0.5),
+            seed=2,
+        ),
+        dict(optimizer=ib.RMSProp(beta2=0.95), batch_size=1, order="replacement", lr=0.05, seed=3),
+    ]
     total = [4 * 10**7, 3 * 10**7, 5 * 10**7] if dtype == np.float64 else [8 * 10**6, 6 * 10**6, 10**7]
     runs = [ib.Run(X, y, dtype=dtype, **cfg) for cfg in cfgs]
     timer = threading.Timer(0.3, _thread.interrupt_main)
@@ -156,7 +187,7 @@ def test_interrupted_lanes_resume_bit_for_bit(tmp_path, dtype):
     from_file = ib.Run.load(tmp_path / "lane1.npz").advance(target[1] - stopped[1], checkpoints=30)
     for k, (cfg, traj) in enumerate(zip(cfgs, resumed)):
         straight = ib.Run(X, y, dtype=dtype, **cfg)
-        straight.plan(total[k], 30)   # the grid of the interrupted call's horizon,
+        straight.plan(total[k], 30)  # the grid of the interrupted call's horizon,
         straight.plan(target[k], 30)  # plus the resumed call's last step
         straight.core.advance(target[k])
         expected = straight.trajectory()
@@ -171,12 +202,12 @@ def test_grouping_keeps_incompatible_runs_apart():
     specs = [
         (prepared, dict(optimizer=ib.Adam(), batch_size=1)),
         (prepared, dict(optimizer=ib.Adam(beta2=0.9, eps=1e-8, bias_correction=True), batch_size=1, lr=0.3, seed=5)),
-        (prepared, dict(optimizer=ib.RMSProp(), batch_size=1)),             # other class (same kernel kind)
-        (prepared, dict(optimizer=ib.Signum(), batch_size=1)),               # other kind
-        (prepared, dict(optimizer=ib.Adam(), batch_size=2)),                 # other batch size
+        (prepared, dict(optimizer=ib.RMSProp(), batch_size=1)),  # other class (same kernel kind)
+        (prepared, dict(optimizer=ib.Signum(), batch_size=1)),  # other kind
+        (prepared, dict(optimizer=ib.Adam(), batch_size=2)),  # other batch size
         (prepared, dict(optimizer=ib.Adam(), batch_size=1, order="reshuffle")),  # other order
         (prepared, dict(optimizer=ib.Adam(), batch_size=1, loss="exponential")),  # other loss
-        (other, dict(optimizer=ib.Adam(), batch_size=1)),                    # other data
+        (other, dict(optimizer=ib.Adam(), batch_size=1)),  # other data
         (prepared, dict(optimizer=ib.Adam(beta1=0.5), batch_size=1, w0=np.ones(5))),
     ]
     runs = [ib.Run(p, None, **cfg) for p, cfg in specs]
@@ -201,9 +232,9 @@ def test_grouping_keeps_incompatible_runs_apart():
     with pytest.raises(ValueError, match="lanes"):
         advance([runs[0].core, runs[4].core], [10, 10], 1, [[0, 1]])
     with pytest.raises(ValueError, match="lanes"):
-        advance([runs[0].core, runs[1].core], [10, 10], 1, [[0]])       # not a partition
+        advance([runs[0].core, runs[1].core], [10, 10], 1, [[0]])  # not a partition
     assert _core.lane_compatible_float64(runs[0].core, runs[1].core)
-    assert _core.lane_compatible_float64(runs[0].core, runs[2].core)   # RMSProp runs the Adam kernel
+    assert _core.lane_compatible_float64(runs[0].core, runs[2].core)  # RMSProp runs the Adam kernel
     assert not _core.lane_compatible_float64(runs[0].core, runs[6].core)
 
 
@@ -224,10 +255,24 @@ def test_sweep_cells_run_in_lanes_and_equal_single_runs(tmp_path, monkeypatch):
 
     monkeypatch.setattr(driver, "drive", spy)
     monkeypatch.setattr("implicit_bias.engine.ensemble.drive", spy)
-    base = {"data": {"name": "gaussian", "n": 6, "d": 2, "seed": 0}, "optimizer": {"name": "Adam", "beta1": 0.9, "beta2": 0.99},
-            "batch_size": 1, "lr": {"kind": "polynomial", "eta0": 0.1, "power": 0.5}, "steps": 3000, "checkpoints": 20}
-    res = E.sweep(base, {"beta2": [0.9, 0.99, 0.999], "eta0": [0.05, 0.1]}, seeds=[0], seed_data=False, out_dir=tmp_path,
-                  progress=False, plot=False, threads=1)
+    base = {
+        "data": {"name": "gaussian", "n": 6, "d": 2, "seed": 0},
+        "optimizer": {"name": "Adam", "beta1": 0.9, "beta2": 0.99},
+        "batch_size": 1,
+        "lr": {"kind": "polynomial", "eta0": 0.1, "power": 0.5},
+        "steps": 3000,
+        "checkpoints": 20,
+    }
+    res = E.sweep(
+        base,
+        {"beta2": [0.9, 0.99, 0.999], "eta0": [0.05, 0.1]},
+        seeds=[0],
+        seed_data=False,
+        out_dir=tmp_path,
+        progress=False,
+        plot=False,
+        threads=1,
+    )
     assert res.ran == 6
     assert any(groups and max(len(g) for g in groups) > 1 for groups in seen), seen
     table = json.loads(res.table_json.read_text())

@@ -39,7 +39,15 @@ def test_inc_adam_lands_nearer_the_map_limit_than_the_fixed_point() -> None:
     X, Y = ib.datasets.gaussian(n=10, d=50, seed=0)  # the map's limit is 6e-5 from w* here
     em = ib.epoch_map_limit(X, Y, ib.Adam(beta1=0.9, beta2=0.9))
     fp = ib.fixed_point(X, Y, starts=1)
-    traj = ib.train(X, Y, ib.Adam(beta1=0.9, beta2=0.9), steps=10**7, batch_size=1, lr=ib.schedules.polynomial(0.1, 0.5), checkpoints=4)
+    traj = ib.train(
+        X,
+        Y,
+        ib.Adam(beta1=0.9, beta2=0.9),
+        steps=10**7,
+        batch_size=1,
+        lr=ib.schedules.polynomial(0.1, 0.5),
+        checkpoints=4,
+    )
     to_map, to_fp = 1 - ib.cosine(traj.w[-1], em.w), 1 - ib.cosine(traj.w[-1], fp.w)
     assert to_map < to_fp / 5, (to_map, to_fp)
 

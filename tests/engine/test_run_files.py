@@ -153,7 +153,9 @@ def test_w_not_finite(good, tmp_path, value):
 @pytest.mark.parametrize("steps", [2**64, 2**63, -1])
 def test_train_steps_out_of_range(data, steps):
     X, y = data
-    with pytest.raises(ValueError, match=r"^steps: must be in \[0, 2\*\*63 - 1\]|^steps: must be in \[0, 9223372036854775807\]"):
+    with pytest.raises(
+        ValueError, match=r"^steps: must be in \[0, 2\*\*63 - 1\]|^steps: must be in \[0, 9223372036854775807\]"
+    ):
         ib.train(X, y, ib.GD(), steps=steps)
 
 
@@ -236,14 +238,32 @@ FIELD_EDITS = [
 ]
 
 
-@pytest.mark.parametrize("label, change, field", FIELD_EDITS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(FIELD_EDITS)])
+@pytest.mark.parametrize(
+    "label, change, field", FIELD_EDITS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(FIELD_EDITS)]
+)
 def test_each_field_is_checked(good, tmp_path, label, change, field):
     refused(unsigned(good, tmp_path / "a.npz", **change), "sha256")
     refused(resign(good, tmp_path / "b.npz", **change), field)
 
 
 @pytest.mark.parametrize(
-    "name", ["config", "X", "y", "w0", "t", "w", "scale_exponent", "rng", "sampler_position", "permutation", "grid", "optimizer/m", "checkpoints/w", "checkpoints/steps"]
+    "name",
+    [
+        "config",
+        "X",
+        "y",
+        "w0",
+        "t",
+        "w",
+        "scale_exponent",
+        "rng",
+        "sampler_position",
+        "permutation",
+        "grid",
+        "optimizer/m",
+        "checkpoints/w",
+        "checkpoints/steps",
+    ],
 )
 def test_each_missing_field_is_named(good, tmp_path, name):
     refused(resign(good, tmp_path / "b.npz", drop=(name,)), name, match="missing")
@@ -352,7 +372,17 @@ def test_genuine_files_of_every_optimizer_order_and_moment_load(tmp_path, dtype)
     """The consistency rules never refuse a real file: every optimizer, order and batch size, saved
     before any step, after 0 steps, after split advances and after a plan without steps."""
     X, y = ib.datasets.gaussian(7, 5, seed=1)
-    opts = [ib.GD(), ib.SignGD(), ib.Adam(bias_correction=True), ib.AdamProxy(), ib.Signum(), ib.AdaGrad(), ib.Lion(), ib.RMSProp(), ib.optimizers.AdamEpochMap(beta1=0.9, beta2=0.99)]
+    opts = [
+        ib.GD(),
+        ib.SignGD(),
+        ib.Adam(bias_correction=True),
+        ib.AdamProxy(),
+        ib.Signum(),
+        ib.AdaGrad(),
+        ib.Lion(),
+        ib.RMSProp(),
+        ib.optimizers.AdamEpochMap(beta1=0.9, beta2=0.99),
+    ]
     path = tmp_path / "s.npz"
     for opt in opts:
         for order in opt.orders:
@@ -481,10 +511,17 @@ def test_trajectory_fields_are_checked(good_traj, tmp_path, change, field):
     refused(resign(path, tmp_path / "b.npz", kind="trajectory", **change), field, loader=ib.Trajectory.load)
 
 
-@pytest.mark.parametrize("name", ["steps", "w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin", "scale_exponent", "config"])
+@pytest.mark.parametrize(
+    "name", ["steps", "w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin", "scale_exponent", "config"]
+)
 def test_trajectory_missing_field(good_traj, tmp_path, name):
     path, _ = good_traj
-    refused(resign(path, tmp_path / "b.npz", drop=(name,), kind="trajectory"), name, loader=ib.Trajectory.load, match="missing")
+    refused(
+        resign(path, tmp_path / "b.npz", drop=(name,), kind="trajectory"),
+        name,
+        loader=ib.Trajectory.load,
+        match="missing",
+    )
 
 
 def test_trajectory_truncated_or_flipped(good_traj, tmp_path):

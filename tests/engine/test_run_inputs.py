@@ -63,8 +63,7 @@ def test_X_ragged():
         train(X=X)
 
 
-@pytest.mark.parametrize("X", [X_GOOD[:, 0], X_GOOD[None, :, :], np.float64(1.0)],
-                         ids=["1d", "3d", "0d"])
+@pytest.mark.parametrize("X", [X_GOOD[:, 0], X_GOOD[None, :, :], np.float64(1.0)], ids=["1d", "3d", "0d"])
 def test_X_wrong_ndim(X):
     with pytest.raises(ERR, match=word("X")):
         train(X=X)
@@ -85,12 +84,16 @@ def test_y_wrong_length(m):
         train(y=y)
 
 
-@pytest.mark.parametrize("y", [
-    np.where(Y_GOOD > 0, 1.0, 0.0),  # {0, 1}
-    np.where(Y_GOOD > 0, 2.0, -2.0),
-    np.where(Y_GOOD > 0, 1.0, -0.5),
-    np.concatenate([Y_GOOD[:-1], [math.nan]]),
-], ids=["01", "pm2", "half", "nan"])
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.where(Y_GOOD > 0, 1.0, 0.0),  # {0, 1}
+        np.where(Y_GOOD > 0, 2.0, -2.0),
+        np.where(Y_GOOD > 0, 1.0, -0.5),
+        np.concatenate([Y_GOOD[:-1], [math.nan]]),
+    ],
+    ids=["01", "pm2", "half", "nan"],
+)
 def test_y_bad_labels(y):
     with pytest.raises(ERR, match=word("y")):
         train(y=y)
@@ -110,8 +113,12 @@ def test_y_integer_labels_are_fine():
 
 
 BETA_CASES = [
-    ("Adam", "beta1"), ("Adam", "beta2"), ("RMSProp", "beta2"),
-    ("Lion", "beta1"), ("Lion", "beta2"), ("Signum", "beta"),
+    ("Adam", "beta1"),
+    ("Adam", "beta2"),
+    ("RMSProp", "beta2"),
+    ("Lion", "beta1"),
+    ("Lion", "beta2"),
+    ("Signum", "beta"),
 ]
 
 
@@ -195,8 +202,7 @@ def test_seed_bad(seed):
 # ---------------------------------------------------------------- dtype
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float16, int, np.int64, np.complex128, "float32",
-                                   "no-such-dtype"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, int, np.int64, np.complex128, "float32", "no-such-dtype"])
 def test_dtype_bad(dtype):
     with pytest.raises(ERR, match=word("dtype")):
         train(dtype=dtype)
@@ -216,12 +222,16 @@ def test_lr_bad(lr):
         train(lr=lr)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ib.schedules.constant(-0.1),
-    lambda: ib.schedules.constant(math.nan),
-    lambda: ib.schedules.polynomial(-0.1, 0.5),
-    lambda: ib.schedules.step_decay(math.nan, 0.5, 10),
-], ids=["const-neg", "const-nan", "poly-neg", "decay-nan"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ib.schedules.constant(-0.1),
+        lambda: ib.schedules.constant(math.nan),
+        lambda: ib.schedules.polynomial(-0.1, 0.5),
+        lambda: ib.schedules.step_decay(math.nan, 0.5, 10),
+    ],
+    ids=["const-neg", "const-nan", "poly-neg", "decay-nan"],
+)
 def test_schedule_eta0_bad(make):
     with pytest.raises(ERR, match=rf"{word('eta0')}|{word('lr')}"):
         train(lr=make())
@@ -238,10 +248,15 @@ def test_polynomial_power_good(power):
     assert train(lr=ib.schedules.polynomial(0.1, power)).steps[-1] == 5
 
 
-@pytest.mark.parametrize("kw,arg", [
-    (dict(factor=-0.5, every=10), "factor"), (dict(factor=math.nan, every=10), "factor"),
-    (dict(factor=0.5, every=0), "every"), (dict(factor=0.5, every=2.5), "every"),
-])
+@pytest.mark.parametrize(
+    "kw,arg",
+    [
+        (dict(factor=-0.5, every=10), "factor"),
+        (dict(factor=math.nan, every=10), "factor"),
+        (dict(factor=0.5, every=0), "every"),
+        (dict(factor=0.5, every=2.5), "every"),
+    ],
+)
 def test_step_decay_bad(kw, arg):
     with pytest.raises(ERR, match=word(arg)):
         train(lr=ib.schedules.step_decay(0.1, **kw))
@@ -250,9 +265,11 @@ def test_step_decay_bad(kw, arg):
 # ---------------------------------------------------------------- w0
 
 
-@pytest.mark.parametrize("w0", [np.zeros(D + 1), np.zeros(D - 1), np.zeros((D, 1)), np.zeros((1, D)),
-                                np.float64(0.0), [0.0] * (D + 1)],
-                         ids=["long", "short", "col", "row", "scalar", "list"])
+@pytest.mark.parametrize(
+    "w0",
+    [np.zeros(D + 1), np.zeros(D - 1), np.zeros((D, 1)), np.zeros((1, D)), np.float64(0.0), [0.0] * (D + 1)],
+    ids=["long", "short", "col", "row", "scalar", "list"],
+)
 def test_w0_wrong_shape(w0):
     with pytest.raises(ERR, match=word("w0")):
         train(w0=w0)

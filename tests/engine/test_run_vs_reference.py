@@ -60,23 +60,30 @@ DATA = {"d3": make_data(10, 3), "d5": make_data(10, 5)}
 LOGISTIC = {
     "GD": (lambda ib: ib.GD(), lambda: R.GD(), ("step_decay", 0.2, 0.5, 600)),
     "SignGD": (lambda ib: ib.SignGD(), lambda: R.SignGD(), ("polynomial", 0.05, 0.5)),
-    "Adam": (lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False),
-             lambda: R.Adam(0.9, 0.999, 0.0, False), ("float", 0.01)),
-    "AdamBC": (lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
-               lambda: R.Adam(0.9, 0.999, 1e-8, True), ("polynomial", 0.01, 0.5)),
-    "RMSProp": (lambda ib: ib.RMSProp(beta2=0.999, eps=0.0), lambda: R.RMSProp(0.999, 0.0),
-                ("float", 0.01)),
+    "Adam": (
+        lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False),
+        lambda: R.Adam(0.9, 0.999, 0.0, False),
+        ("float", 0.01),
+    ),
+    "AdamBC": (
+        lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
+        lambda: R.Adam(0.9, 0.999, 1e-8, True),
+        ("polynomial", 0.01, 0.5),
+    ),
+    "RMSProp": (lambda ib: ib.RMSProp(beta2=0.999, eps=0.0), lambda: R.RMSProp(0.999, 0.0), ("float", 0.01)),
     "AdaGrad": (lambda ib: ib.AdaGrad(eps=1e-3), lambda: R.AdaGrad(1e-3), ("constant", 0.1)),
     "Signum": (lambda ib: ib.Signum(beta=0.9), lambda: R.Signum(0.9), ("polynomial", 0.1, 1.0)),
-    "Lion": (lambda ib: ib.Lion(beta1=0.9, beta2=0.99), lambda: R.Lion(0.9, 0.99),
-             ("step_decay", 0.02, 0.7, 500)),
+    "Lion": (lambda ib: ib.Lion(beta1=0.9, beta2=0.99), lambda: R.Lion(0.9, 0.99), ("step_decay", 0.02, 0.7, 500)),
     "AdamProxy": (lambda ib: ib.AdamProxy(), lambda: R.AdamProxy(), ("polynomial", 0.05, 0.5)),
 }
 
 EXPONENTIAL = {
     "GD": (lambda ib: ib.GD(), lambda: R.GD(), ("constant", 0.05)),
-    "Adam": (lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False),
-             lambda: R.Adam(0.9, 0.999, 0.0, False), ("float", 0.01)),
+    "Adam": (
+        lambda ib: ib.Adam(beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False),
+        lambda: R.Adam(0.9, 0.999, 0.0, False),
+        ("float", 0.01),
+    ),
     "Signum": (lambda ib: ib.Signum(beta=0.9), lambda: R.Signum(0.9), ("polynomial", 0.1, 1.0)),
     "AdamProxy": (lambda ib: ib.AdamProxy(), lambda: R.AdamProxy(), ("polynomial", 0.05, 0.5)),
 }
@@ -92,17 +99,40 @@ def engine_lr(ib, spec):
 
 def reference_lr(spec):
     kind, *args = spec
-    return {"float": R.Constant, "constant": R.Constant, "polynomial": R.Polynomial,
-            "step_decay": R.StepDecay}[kind](*args)
+    return {"float": R.Constant, "constant": R.Constant, "polynomial": R.Polynomial, "step_decay": R.StepDecay}[kind](
+        *args
+    )
 
 
-@functools.lru_cache(maxsize=None)
-def reference_run(table: str, name: str, loss: str, data: str, order: str, b: int, dtname: str,
-                  steps: int, record: tuple, seed: int = SEED):
+@functools.cache
+def reference_run(
+    table: str,
+    name: str,
+    loss: str,
+    data: str,
+    order: str,
+    b: int,
+    dtname: str,
+    steps: int,
+    record: tuple,
+    seed: int = SEED,
+):
     _, mk_ref, lr = (LOGISTIC if table == "logistic" else EXPONENTIAL)[name]
     X, y, w0 = DATA[data]
-    return R.run(X, y, mk_ref(), steps, batch_size=b, order=order, lr=reference_lr(lr), loss=loss,
-                 dtype=np.dtype(dtname).type, seed=seed, w0=w0, record=record)
+    return R.run(
+        X,
+        y,
+        mk_ref(),
+        steps,
+        batch_size=b,
+        order=order,
+        lr=reference_lr(lr),
+        loss=loss,
+        dtype=np.dtype(dtname).type,
+        seed=seed,
+        w0=w0,
+        record=record,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -154,7 +184,8 @@ def compare_w(traj, ref: R.RunResult, tol: float, label: str, path_scale: bool =
                 f"{label}: engine and reference diverge at checkpoint step {int(step)} "
                 f"(k={k}): relative error {e:.3e} > {tol:.0e}\n"
                 f"  engine    w = {traj.w[k]!r}\n  reference w = {ref.w[int(step)]!r}\n"
-                f"  previous checkpoint step {int(traj.steps[k - 1]) if k else None} was within tol")
+                f"  previous checkpoint step {int(traj.steps[k - 1]) if k else None} was within tol"
+            )
     return worst
 
 
@@ -169,8 +200,7 @@ def metrics_from_w(W, Z, loss):
         Us = np.where(big, dt(0), U)
         # log l(u) = log(logaddexp(0, -u)); for large u use -u + log1p(-exp(-u)/2 + exp(-2u)/3)
         eb = np.exp(-Ub)
-        logl = np.where(big, -U + np.log1p(-eb / dt(2) + eb * eb / dt(3)),
-                        np.log(np.logaddexp(dt(0), -Us)))
+        logl = np.where(big, -U + np.log1p(-eb / dt(2) + eb * eb / dt(3)), np.log(np.logaddexp(dt(0), -Us)))
     else:
         logl = -U
     mx = np.max(logl, axis=1)
@@ -178,13 +208,12 @@ def metrics_from_w(W, Z, loss):
     mn = np.min(U, axis=1)
     n2 = np.sqrt(np.sum(W * W, axis=1))
     ninf = np.max(np.abs(W), axis=1)
-    return dict(norm=n2, log_loss=log_loss, min_margin=mn, margin_l2=mn / n2,
-                margin_linf=mn / ninf)
+    return dict(norm=n2, log_loss=log_loss, min_margin=mn, margin_l2=mn / n2, margin_linf=mn / ninf)
 
 
 def compare_metrics(traj, X, y, loss, tol, label):
     dt = traj.w.dtype.type
-    Z = (np.asarray(y, dtype=dt)[:, None] * np.asarray(X, dtype=dt))
+    Z = np.asarray(y, dtype=dt)[:, None] * np.asarray(X, dtype=dt)
     W = np.asarray(traj.w)
     m = metrics_from_w(W, Z, loss)
     zmax2 = np.max(np.sqrt(np.sum(Z * Z, axis=1)))
@@ -205,7 +234,8 @@ def compare_metrics(traj, X, y, loss, tol, label):
             k = int(np.argmax(bad))
             raise AssertionError(
                 f"{label}: traj.{key} at step {int(traj.steps[k])}: engine {got[k]!r}, "
-                f"recomputed from traj.w {expected[k]!r} (|diff| {err[k]:.3e}, tol {tol:.0e} x scale)")
+                f"recomputed from traj.w {expected[k]!r} (|diff| {err[k]:.3e}, tol {tol:.0e} x scale)"
+            )
 
 
 def run_and_compare(table, name, order, b, dtname, loss, data, steps=STEPS, seed=SEED):
@@ -214,15 +244,25 @@ def run_and_compare(table, name, order, b, dtname, loss, data, steps=STEPS, seed
     dtype = DTYPES[dtname]
     X, y, w0 = DATA[data]
     d = X.shape[1]
-    traj = ib.train(X.astype(dtype), y, mk_eng(ib), steps=steps, batch_size=b, order=order,
-                    lr=engine_lr(ib, lr), loss=loss, dtype=dtype, checkpoints=CHECKPOINTS,
-                    seed=seed, w0=w0.astype(dtype))
+    traj = ib.train(
+        X.astype(dtype),
+        y,
+        mk_eng(ib),
+        steps=steps,
+        batch_size=b,
+        order=order,
+        lr=engine_lr(ib, lr),
+        loss=loss,
+        dtype=dtype,
+        checkpoints=CHECKPOINTS,
+        seed=seed,
+        w0=w0.astype(dtype),
+    )
     check_structure(traj, steps, d, dtype)
     record = tuple(int(s) for s in traj.steps)
     # AdamProxy ignores batch_size and order: one reference run serves all of them
     r_order, r_b = ("cyclic", N_SAMPLES) if name == "AdamProxy" else (order, b)
-    ref = reference_run(table, name, loss, data, r_order, r_b, np.dtype(dtype).name, steps,
-                        record, seed)
+    ref = reference_run(table, name, loss, data, r_order, r_b, np.dtype(dtype).name, steps, record, seed)
     # the reference itself is only exact while gradients stay far from underflow
     assert ref.min_abs_grad > 1e-60, "test configuration left the reference's exact regime"
     tol = TOL[np.dtype(dtype)]
@@ -285,13 +325,35 @@ def test_large_margins_match_reference(name, order, b, dtname, min_margin):
     w0 = (LARGE_MARGIN_DIRECTION * (min_margin / np.min(u))).astype(dtype)
     mk_eng, mk_ref = LARGE_MARGIN[name]
     steps = 1000
-    traj = ib.train(X.astype(dtype), y, mk_eng(ib), steps=steps, batch_size=b, order=order,
-                    lr=0.01, dtype=dtype, checkpoints=20, seed=3, w0=w0)
+    traj = ib.train(
+        X.astype(dtype),
+        y,
+        mk_eng(ib),
+        steps=steps,
+        batch_size=b,
+        order=order,
+        lr=0.01,
+        dtype=dtype,
+        checkpoints=20,
+        seed=3,
+        w0=w0,
+    )
     check_structure(traj, steps, 5, dtype, checkpoints=20)
-    ref = R.run(X, y, mk_ref(), steps, batch_size=b, order=order, lr=0.01, dtype=dtype, seed=3,
-                w0=w0, record=[int(s) for s in traj.steps])
+    ref = R.run(
+        X,
+        y,
+        mk_ref(),
+        steps,
+        batch_size=b,
+        order=order,
+        lr=0.01,
+        dtype=dtype,
+        seed=3,
+        w0=w0,
+        record=[int(s) for s in traj.steps],
+    )
     # the reference is exact while g**2 stays a normal number
-    assert ref.min_abs_grad ** 2 > dt(np.finfo(dtype).tiny) * dt(1e10)
+    assert ref.min_abs_grad**2 > dt(np.finfo(dtype).tiny) * dt(1e10)
     assert np.linalg.norm((ref.final - w0).astype(np.float64)) > 0.3  # w really moved
     label = f"large margins {name} order={order} b={b} dtype={dtname} min margin {min_margin}"
     tol = TOL[np.dtype(dtype)]
@@ -304,18 +366,30 @@ def test_large_margins_match_reference(name, order, b, dtname, min_margin):
 # Property-based: random shapes (n, d), batch sizes, seeds, short runs
 # --------------------------------------------------------------------------------------
 
+
 @st.composite
 def _random_config(draw):
     n = draw(st.integers(1, 12))
     d = draw(st.integers(1, 6))
     return dict(
-        n=n, d=d, b=draw(st.integers(1, n)), order=draw(st.sampled_from(ORDERS)),
-        name=draw(st.sampled_from(sorted(LOGISTIC))), loss=draw(st.sampled_from(["logistic", "exponential"])),
-        dtname=draw(st.sampled_from(sorted(DTYPES))), seed=draw(st.integers(0, 2**64 - 1)),
-        steps=draw(st.integers(1, 60)), data_seed=draw(st.integers(0, 2**32 - 1)))
+        n=n,
+        d=d,
+        b=draw(st.integers(1, n)),
+        order=draw(st.sampled_from(ORDERS)),
+        name=draw(st.sampled_from(sorted(LOGISTIC))),
+        loss=draw(st.sampled_from(["logistic", "exponential"])),
+        dtname=draw(st.sampled_from(sorted(DTYPES))),
+        seed=draw(st.integers(0, 2**64 - 1)),
+        steps=draw(st.integers(1, 60)),
+        data_seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
-@settings(max_examples=int(os.environ.get("IB_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("IB_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(cfg=_random_config())
 def test_random_short_runs_match_reference(cfg):
     ib = pytest.importorskip("implicit_bias")
@@ -326,13 +400,35 @@ def test_random_short_runs_match_reference(cfg):
     dtype = DTYPES[cfg["dtname"]]
     mk_eng, mk_ref, lr = LOGISTIC[cfg["name"]]
     with np.errstate(all="ignore"):  # exponential loss may blow up on non-separable data
-        ref_all = R.run(X, y, mk_ref(), cfg["steps"], batch_size=cfg["b"], order=cfg["order"],
-                        lr=reference_lr(lr), loss=cfg["loss"], dtype=dtype, seed=cfg["seed"],
-                        w0=w0, record=range(cfg["steps"] + 1))
+        ref_all = R.run(
+            X,
+            y,
+            mk_ref(),
+            cfg["steps"],
+            batch_size=cfg["b"],
+            order=cfg["order"],
+            lr=reference_lr(lr),
+            loss=cfg["loss"],
+            dtype=dtype,
+            seed=cfg["seed"],
+            w0=w0,
+            record=range(cfg["steps"] + 1),
+        )
     assume(np.all(np.isfinite(ref_all.final)) and ref_all.min_abs_grad > 1e-60)
-    traj = ib.train(X.astype(dtype), y, mk_eng(ib), steps=cfg["steps"], batch_size=cfg["b"],
-                    order=cfg["order"], lr=engine_lr(ib, lr), loss=cfg["loss"], dtype=dtype,
-                    checkpoints=10, seed=cfg["seed"], w0=w0.astype(dtype))
+    traj = ib.train(
+        X.astype(dtype),
+        y,
+        mk_eng(ib),
+        steps=cfg["steps"],
+        batch_size=cfg["b"],
+        order=cfg["order"],
+        lr=engine_lr(ib, lr),
+        loss=cfg["loss"],
+        dtype=dtype,
+        checkpoints=10,
+        seed=cfg["seed"],
+        w0=w0.astype(dtype),
+    )
     check_structure(traj, cfg["steps"], cfg["d"], dtype, checkpoints=10)
     compare_w(traj, ref_all, TOL[np.dtype(dtype)], f"random config {cfg}", path_scale=True)
 
@@ -347,10 +443,10 @@ def test_random_short_runs_match_reference(cfg):
 def test_seeds_over_the_full_64_bit_range(seed, order):
     ib = pytest.importorskip("implicit_bias")
     X, y, w0 = DATA["d3"]
-    traj = ib.train(X, y, ib.GD(), steps=300, batch_size=3, order=order, lr=0.1,
-                    checkpoints=10, seed=seed, w0=w0)
-    ref = R.run(X, y, R.GD(), 300, batch_size=3, order=order, lr=0.1, seed=seed, w0=w0,
-                record=[int(s) for s in traj.steps])
+    traj = ib.train(X, y, ib.GD(), steps=300, batch_size=3, order=order, lr=0.1, checkpoints=10, seed=seed, w0=w0)
+    ref = R.run(
+        X, y, R.GD(), 300, batch_size=3, order=order, lr=0.1, seed=seed, w0=w0, record=[int(s) for s in traj.steps]
+    )
     compare_w(traj, ref, 1e-12, f"GD order={order} seed={seed}")
 
 
@@ -373,34 +469,44 @@ def test_defaults_match_reference_defaults():
     compare_metrics(traj, X, y, "logistic", 1e-12, "GD defaults")
     # default seed is 0
     traj = ib.train(X, y, ib.GD(), steps=300, batch_size=2, order="replacement")
-    ref = R.run(X, y, R.GD(), 300, batch_size=2, order="replacement", seed=0,
-                record=[int(s) for s in traj.steps])
+    ref = R.run(X, y, R.GD(), 300, batch_size=2, order="replacement", seed=0, record=[int(s) for s in traj.steps])
     compare_w(traj, ref, 1e-12, "GD replacement default seed")
 
 
 @pytest.mark.parametrize("name", ["Adam", "Signum", "AdaGrad", "RMSProp", "Lion"])
 def test_optimizer_default_hyperparameters(name):
     ib = pytest.importorskip("implicit_bias")
-    refs = {"Adam": R.Adam(0.9, 0.999, 0.0, False), "Signum": R.Signum(0.9),
-            "AdaGrad": R.AdaGrad(0.0), "RMSProp": R.RMSProp(0.99, 0.0), "Lion": R.Lion(0.9, 0.99)}
+    refs = {
+        "Adam": R.Adam(0.9, 0.999, 0.0, False),
+        "Signum": R.Signum(0.9),
+        "AdaGrad": R.AdaGrad(0.0),
+        "RMSProp": R.RMSProp(0.99, 0.0),
+        "Lion": R.Lion(0.9, 0.99),
+    }
     X, y, w0 = DATA["d3"]
-    traj = ib.train(X, y, getattr(ib, name)(), steps=1000, batch_size=1, order="cyclic", lr=0.01,
-                    checkpoints=20, w0=w0)
-    ref = R.run(X, y, refs[name], 1000, batch_size=1, order="cyclic", lr=0.01, w0=w0,
-                record=[int(s) for s in traj.steps])
+    traj = ib.train(X, y, getattr(ib, name)(), steps=1000, batch_size=1, order="cyclic", lr=0.01, checkpoints=20, w0=w0)
+    ref = R.run(
+        X, y, refs[name], 1000, batch_size=1, order="cyclic", lr=0.01, w0=w0, record=[int(s) for s in traj.steps]
+    )
     compare_w(traj, ref, 1e-12, f"{name}() defaults")
 
 
-@pytest.mark.parametrize("xkind,expected", [
-    ("f64", np.float64), ("f80", np.longdouble), ("f32", np.float64), ("int", np.float64),
-    ("list", np.float64)])
+@pytest.mark.parametrize(
+    "xkind,expected",
+    [("f64", np.float64), ("f80", np.longdouble), ("f32", np.float64), ("int", np.float64), ("list", np.float64)],
+)
 def test_dtype_inferred_from_X(xkind, expected):
     ib = pytest.importorskip("implicit_bias")
     X, y, _ = DATA["d3"]
     Xi = np.round(X * 4)
     Xi[Xi == 0] = 1
-    Xin = {"f64": X, "f80": X.astype(np.longdouble), "f32": X.astype(np.float32),
-           "int": Xi.astype(np.int64), "list": X.tolist()}[xkind]
+    Xin = {
+        "f64": X,
+        "f80": X.astype(np.longdouble),
+        "f32": X.astype(np.float32),
+        "int": Xi.astype(np.int64),
+        "list": X.tolist(),
+    }[xkind]
     traj = ib.train(Xin, y, ib.GD(), steps=20, checkpoints=5)
     assert traj.w.dtype == np.dtype(expected)
     assert traj.norm.dtype == np.dtype(expected)
@@ -416,8 +522,7 @@ def test_longdouble_run_is_more_accurate_than_float64():
     kw = dict(steps=1000, batch_size=3, order="reshuffle", lr=0.05, checkpoints=5, w0=w0)
     t64 = ib.train(X, y, ib.GD(), dtype=np.float64, **kw)
     t80 = ib.train(X, y, ib.GD(), dtype=np.longdouble, **kw)
-    r80 = R.run(X, y, R.GD(), 1000, batch_size=3, order="reshuffle", lr=0.05, w0=w0,
-                dtype=np.longdouble)
+    r80 = R.run(X, y, R.GD(), 1000, batch_size=3, order="reshuffle", lr=0.05, w0=w0, dtype=np.longdouble)
     e64 = rel_err(t64.w[-1], r80.final)
     e80 = rel_err(t80.w[-1], r80.final)
     assert e64 > 0
@@ -442,10 +547,17 @@ def test_zero_feature_gets_no_update():
     X, y, w0 = DATA["d3"]
     X = X.copy()
     X[:, 1] = 0.0
-    for opt in (ib.Adam(), ib.Adam(eps=1e-8, bias_correction=True), ib.AdaGrad(), ib.RMSProp(),
-                ib.AdamProxy(), ib.SignGD(), ib.Signum(), ib.Lion()):
-        traj = ib.train(X, y, opt, steps=200, batch_size=2, order="cyclic", lr=0.01, w0=w0,
-                        checkpoints=5)
+    for opt in (
+        ib.Adam(),
+        ib.Adam(eps=1e-8, bias_correction=True),
+        ib.AdaGrad(),
+        ib.RMSProp(),
+        ib.AdamProxy(),
+        ib.SignGD(),
+        ib.Signum(),
+        ib.Lion(),
+    ):
+        traj = ib.train(X, y, opt, steps=200, batch_size=2, order="cyclic", lr=0.01, w0=w0, checkpoints=5)
         assert np.all(np.isfinite(traj.w)), repr(opt)
         assert np.all(traj.w[:, 1] == w0[1]), repr(opt)
 
@@ -474,7 +586,7 @@ def torch_adam_formula(X, y, steps, b, lr_of_t, beta1, beta2, eps, w0, dt, recor
     nb = -(-n // b)
     for t in range(steps):
         k = (t % nb) * b
-        Zb = Z[k:min(k + b, n)]
+        Zb = Z[k : min(k + b, n)]
         u = Zb @ w
         e = np.exp(-np.abs(u))
         sig = np.where(u >= 0, e / (one + e), one / (one + e))  # sigmoid(-u), stable
@@ -493,24 +605,40 @@ def torch_adam_formula(X, y, steps, b, lr_of_t, beta1, beta2, eps, w0, dt, recor
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
-@pytest.mark.parametrize("b,sched", [(1, ("float", 0.01)), (1, ("polynomial", 0.01, 0.5)),
-                                     (3, ("polynomial", 0.02, 0.5)), (7, ("constant", 0.01)),
-                                     (7, ("polynomial", 0.01, 0.5))])
+@pytest.mark.parametrize(
+    "b,sched",
+    [
+        (1, ("float", 0.01)),
+        (1, ("polynomial", 0.01, 0.5)),
+        (3, ("polynomial", 0.02, 0.5)),
+        (7, ("constant", 0.01)),
+        (7, ("polynomial", 0.01, 0.5)),
+    ],
+)
 def test_adam_bias_correction_equals_pytorch_formula(b, sched, dtname):
     ib = pytest.importorskip("implicit_bias")
     dtype = DTYPES[dtname]
     X, y, w0 = DATA["d3"]
-    traj = ib.train(X, y, ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
-                    steps=1500, batch_size=b, order="cyclic", lr=engine_lr(ib, sched),
-                    dtype=dtype, checkpoints=20, w0=w0)
+    traj = ib.train(
+        X,
+        y,
+        ib.Adam(beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True),
+        steps=1500,
+        batch_size=b,
+        order="cyclic",
+        lr=engine_lr(ib, sched),
+        dtype=dtype,
+        checkpoints=20,
+        w0=w0,
+    )
     record = {int(s) for s in traj.steps}
-    want = torch_adam_formula(X, y, 1500, b, reference_lr(sched), 0.9, 0.999, 1e-8, w0,
-                              np.dtype(dtype).type, record)
+    want = torch_adam_formula(X, y, 1500, b, reference_lr(sched), 0.9, 0.999, 1e-8, w0, np.dtype(dtype).type, record)
     tol = TOL[np.dtype(dtype)]
     for k, s in enumerate(traj.steps):
         e = rel_err(traj.w[k], want[int(s)])
-        assert e <= tol, f"Adam(bias_correction) vs PyTorch formula, b={b} {sched} {dtname}: " \
-                         f"step {int(s)} rel err {e:.3e}"
+        assert e <= tol, (
+            f"Adam(bias_correction) vs PyTorch formula, b={b} {sched} {dtname}: step {int(s)} rel err {e:.3e}"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -520,8 +648,10 @@ def test_adam_bias_correction_equals_pytorch_formula(b, sched, dtname):
 
 def _conditioning_report():  # pragma: no cover
     rec = tuple(range(0, STEPS + 1, 50))
-    for table, configs, data, batches in (("logistic", LOGISTIC, "d3", BATCHES),
-                                          ("exponential", EXPONENTIAL, "d5", EXP_BATCHES)):
+    for table, configs, data, batches in (
+        ("logistic", LOGISTIC, "d3", BATCHES),
+        ("exponential", EXPONENTIAL, "d5", EXP_BATCHES),
+    ):
         for name in configs:
             for order in ORDERS:
                 for b in batches:
@@ -529,8 +659,10 @@ def _conditioning_report():  # pragma: no cover
                     c = reference_run(table, name, table, data, order, b, "longdouble", STEPS, rec)
                     e = max(rel_err(a.w[s], c.w[s]) for s in rec)
                     flag = "  <-- ill-conditioned" if e > 1e-13 else ""
-                    print(f"{table:11s} {name:9s} {order:11s} b={b} f64-vs-f80 {e:.1e} "
-                          f"min|g| {a.min_abs_grad:.1e} max|u| {a.max_abs_margin:.0f}{flag}")
+                    print(
+                        f"{table:11s} {name:9s} {order:11s} b={b} f64-vs-f80 {e:.1e} "
+                        f"min|g| {a.min_abs_grad:.1e} max|u| {a.max_abs_margin:.0f}{flag}"
+                    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -122,7 +122,9 @@ def test_load_data_npz_and_csv(tmp_path):
     np.testing.assert_array_equal(X3, X)
     np.testing.assert_array_equal(y3, y)
     # label column named y in the middle
-    (tmp_path / "m.csv").write_text("y,a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in (t, *x)) for x, t in zip(X, y)))
+    (tmp_path / "m.csv").write_text(
+        "y,a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in (t, *x)) for x, t in zip(X, y))
+    )
     X4, y4 = E.load_data({"path": str(tmp_path / "m.csv")})
     np.testing.assert_array_equal(X4, X)
     np.testing.assert_array_equal(y4, y)
@@ -163,7 +165,9 @@ def test_compare_is_exact_at_the_references():
     # JSON round trip keeps everything compare needs
     back = E.References.from_json(json.loads(json.dumps(refs.to_json())))
     m2 = E.compare(refs.directions["l2"], X, y, back)
-    assert m2["cos_fixed_point"][0] == pytest.approx(E.compare(refs.directions["l2"], X, y, refs)["cos_fixed_point"][0], abs=1e-15)
+    assert m2["cos_fixed_point"][0] == pytest.approx(
+        E.compare(refs.directions["l2"], X, y, refs)["cos_fixed_point"][0], abs=1e-15
+    )
 
 
 def test_gr_data_fixed_point_equals_l2_and_nearest_reports_the_tie():
@@ -195,7 +199,15 @@ def test_run_config_matches_train_and_records_everything():
     cfg = small_config()
     traj, record = E.run_config(cfg)
     X, y = ib.datasets.gaussian(6, 8, seed=0)
-    ref = ib.train(X, y, ib.Adam(beta1=0.9, beta2=0.99), batch_size=1, lr=ib.schedules.polynomial(0.1, 0.5), steps=3000, checkpoints=30)
+    ref = ib.train(
+        X,
+        y,
+        ib.Adam(beta1=0.9, beta2=0.99),
+        batch_size=1,
+        lr=ib.schedules.polynomial(0.1, 0.5),
+        steps=3000,
+        checkpoints=30,
+    )
     np.testing.assert_array_equal(traj.w, ref.w)
     np.testing.assert_array_equal(traj.steps, ref.steps)
     assert record["version"] == ib.__version__
@@ -212,7 +224,9 @@ def test_run_config_matches_train_and_records_everything():
 
 def test_run_config_with_arrays_and_longdouble():
     X, y = ib.datasets.gaussian(5, 6, seed=3)
-    traj, record = E.run_config({"optimizer": "SignGD", "steps": 200, "dtype": "longdouble", "checkpoints": 10}, data=(X, y))
+    traj, record = E.run_config(
+        {"optimizer": "SignGD", "steps": 200, "dtype": "longdouble", "checkpoints": 10}, data=(X, y)
+    )
     assert traj.w.dtype == np.longdouble
     assert record["config"]["data"] == {"name": "<arrays>"}
     assert 0 < record["metrics"]["ratio_linf"] <= 1 + 1e-12
@@ -226,7 +240,9 @@ def test_ensemble_in_rounds_is_bit_identical_to_train_many():
     cfgs = [E.normalize_config(small_config(batch_size=b, steps=s)) for b, s in ((1, 4000), (3, 2500), ("n", 3000))]
     seen = []
     runs = [ib.Run(X, y, **E.run_kwargs(c, 6)) for c in cfgs]
-    ours = ib.engine.advance_many(runs, [c["steps"] for c in cfgs], checkpoints=30, threads=2, on_progress=seen.append, round_seconds=1e-3)
+    ours = ib.engine.advance_many(
+        runs, [c["steps"] for c in cfgs], checkpoints=30, threads=2, on_progress=seen.append, round_seconds=1e-3
+    )
     assert sum(seen) == 4000 + 2500 + 3000 and len(seen) > 3  # really advanced in several rounds
     kw = [E.run_kwargs(c, 6) for c in cfgs]
     ref = ib.train_many(X, y, kw, steps=[4000, 2500, 3000], checkpoints=30)
@@ -251,7 +267,9 @@ def test_sweep_writes_table_heatmap_and_resumes(tmp_path):
     with open(res.table_csv) as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 8
-    assert {(r["batch_size"], r["beta2"], r["seed"]) for r in rows} == {(b, t, s) for b in ("1", "n") for t in ("0.9", "0.999") for s in ("0", "1")}
+    assert {(r["batch_size"], r["beta2"], r["seed"]) for r in rows} == {
+        (b, t, s) for b in ("1", "n") for t in ("0.9", "0.999") for s in ("0", "1")
+    }
     table = json.loads(res.table_json.read_text())
     assert table["complete"] is True and len(table["cells"]) == 8 and len(table["aggregate"]) == 4
     # every row agrees with its cell file, and each cell's trajectory matches a direct run
@@ -272,7 +290,9 @@ def test_sweep_writes_table_heatmap_and_resumes(tmp_path):
     assert res.figure.exists() and res.figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # rerun: nothing is recomputed
     calls = []
-    again = E.sweep(sweep_base(), GRID, seeds=[0, 1], out_dir=tmp_path, progress=False, callback=lambda *a: calls.append(a))
+    again = E.sweep(
+        sweep_base(), GRID, seeds=[0, 1], out_dir=tmp_path, progress=False, callback=lambda *a: calls.append(a)
+    )
     assert again.ran == 0 and again.skipped == 8 and calls == []
     assert json.loads(again.table_json.read_text())["cells"] == table["cells"]
 
@@ -286,7 +306,9 @@ def test_sweep_ctrl_c_keeps_finished_cells_and_rerun_completes(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        E.sweep(sweep_base(), GRID, seeds=[0], out_dir=tmp_path, progress=False, threads=1, callback=interrupt_after_two)
+        E.sweep(
+            sweep_base(), GRID, seeds=[0], out_dir=tmp_path, progress=False, threads=1, callback=interrupt_after_two
+        )
     on_disk = sorted(p.stem for p in (tmp_path / "cells").glob("*.json"))
     assert sorted(done) == on_disk
     assert not list((tmp_path / "cells").glob("*.tmp*"))
@@ -333,7 +355,9 @@ def test_dask_gives_the_same_numbers_and_resumes(tmp_path, dask_executor):
     one = local.rows[0]["key"]
     (tmp_path / "dask" / "cells").mkdir(parents=True)
     for ext in ("npz", "json"):
-        (tmp_path / "dask" / "cells" / f"{one}.{ext}").write_bytes((tmp_path / "local" / "cells" / f"{one}.{ext}").read_bytes())
+        (tmp_path / "dask" / "cells" / f"{one}.{ext}").write_bytes(
+            (tmp_path / "local" / "cells" / f"{one}.{ext}").read_bytes()
+        )
     remote = E.sweep(sweep_base(), GRID, seeds=[0], out_dir=tmp_path / "dask", executor=dask_executor, progress=False)
     assert remote.skipped == 1 and remote.ran == 3
     assert [r["key"] for r in remote.rows] == [r["key"] for r in local.rows]
@@ -352,7 +376,9 @@ def test_reproduce_claim_subset_and_wrong_prediction_fails(tmp_path):
     assert [r["prediction"] for r in c3.rows] == ["fixed_point", "fixed_point"]
     assert c3.rows[1]["metrics"]["cos_fixed_point"] > 0.9999
     # the same runs (cached) judged against a wrong prediction must FAIL
-    bad = E.reproduce(quick=True, claims=[3], out_dir=tmp_path, progress=False, predictions={"claim3": "l2"}, illustration=False)
+    bad = E.reproduce(
+        quick=True, claims=[3], out_dir=tmp_path, progress=False, predictions={"claim3": "l2"}, illustration=False
+    )
     assert bad.claim(3).status == "FAIL" and not bad.passed
     assert all(r["result"] == "FAIL" and r["overridden"] for r in bad.claim(3).rows)
     assert bad.claim(3).rows[0]["metrics"] == c3.rows[0]["metrics"]  # same numbers, different verdict
@@ -361,9 +387,23 @@ def test_reproduce_claim_subset_and_wrong_prediction_fails(tmp_path):
     md = (tmp_path / "summary.md").read_text()
     assert "**FAIL**" in md and "cos(w, w_l2) >= 0.999" in md and "overridden" in md
     # per-run override by label, and a callable hook
-    one = E.reproduce(quick=True, claims=[3], out_dir=tmp_path, progress=False, predictions={"claim3:AdamProxy, Gaussian": "linf"}, illustration=False)
+    one = E.reproduce(
+        quick=True,
+        claims=[3],
+        out_dir=tmp_path,
+        progress=False,
+        predictions={"claim3:AdamProxy, Gaussian": "linf"},
+        illustration=False,
+    )
     assert [r["result"] for r in one.claim(3).rows] == ["PASS", "FAIL"]
-    hook = E.reproduce(quick=True, claims=[3], out_dir=tmp_path, progress=False, predictions={3: lambda label, cfg: "not-linf"}, illustration=False)
+    hook = E.reproduce(
+        quick=True,
+        claims=[3],
+        out_dir=tmp_path,
+        progress=False,
+        predictions={3: lambda label, cfg: "not-linf"},
+        illustration=False,
+    )
     assert hook.claim(3).status == "PASS"  # neither run reaches the l-inf max margin
 
 

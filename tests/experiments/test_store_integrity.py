@@ -395,7 +395,9 @@ def test_sigint_or_sigkill_at_random_moments_then_a_rerun_gives_the_uninterrupte
     plan = [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGKILL, True), (signal.SIGINT, True)]
     log = []
     for sig, computing in plan:
-        proc = subprocess.Popen([*CLI, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        proc = subprocess.Popen(
+            [*CLI, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
         try:
             if computing:
                 deadline = time.monotonic() + 120
@@ -420,7 +422,10 @@ def test_sigint_or_sigkill_at_random_moments_then_a_rerun_gives_the_uninterrupte
 def test_two_sweeps_into_one_folder_share_the_work_and_agree(cli_golden, tmp_path):
     out = tmp_path / "s"
     shutil.copytree(cli_golden / "references", out / "references")  # both start computing at once
-    procs = [subprocess.Popen([*CLI, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
+    procs = [
+        subprocess.Popen([*CLI, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        for _ in range(2)
+    ]
     results = []
     try:
         for proc in procs:

@@ -19,7 +19,13 @@ BASE = {
 
 
 def test_each_cell_is_compared_with_its_matching_prediction(tmp_path) -> None:
-    res = E.sweep(BASE, {"batch_size": [1, 2], "order": ["cyclic", "replacement"]}, out_dir=tmp_path, progress=False, seed_data=False)
+    res = E.sweep(
+        BASE,
+        {"batch_size": [1, 2], "order": ["cyclic", "replacement"]},
+        out_dir=tmp_path,
+        progress=False,
+        seed_data=False,
+    )
     X, y = ib.datasets.gaussian(n=6, d=12, seed=1)
     for row in res.rows:
         assert row["predicted_kind"] == "fixed_point"
@@ -34,7 +40,9 @@ def test_each_cell_is_compared_with_its_matching_prediction(tmp_path) -> None:
 
 
 def test_reference_none_and_bad_values(tmp_path) -> None:
-    res = E.sweep({**BASE, "steps": 1000}, {"batch_size": [1]}, out_dir=tmp_path, progress=False, reference="none", plot=False)
+    res = E.sweep(
+        {**BASE, "steps": 1000}, {"batch_size": [1]}, out_dir=tmp_path, progress=False, reference="none", plot=False
+    )
     assert "dist_predicted" not in res.rows[0]
     with pytest.raises(ValueError, match="^reference:"):
         E.sweep(BASE, {"batch_size": [1]}, out_dir=tmp_path, progress=False, reference="l3")

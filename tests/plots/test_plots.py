@@ -12,7 +12,6 @@ ib = pytest.importorskip("implicit_bias")
 E = pytest.importorskip("implicit_bias.experiments")
 plots = pytest.importorskip("implicit_bias.plots")
 
-import matplotlib  # noqa: E402
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -63,7 +62,9 @@ def test_convergence_plots_one_minus_cosine_on_log_axes(runs, tmp_path):
     assert set(lines) == {"GD", "Inc-Adam", "PASS threshold"}
     t = trajs["Inc-Adam"]
     keep = t.steps > 0
-    np.testing.assert_allclose(lines["Inc-Adam"].get_ydata(), np.maximum(1 - t.cosine["fixed_point"][keep], plots.style.FLOOR))
+    np.testing.assert_allclose(
+        lines["Inc-Adam"].get_ydata(), np.maximum(1 - t.cosine["fixed_point"][keep], plots.style.FLOOR)
+    )
     np.testing.assert_array_equal(lines["Inc-Adam"].get_xdata(), t.steps[keep])
     plots.convergence(trajs, "linf_ratio", path=tmp_path / "c.png")
     assert_png(tmp_path / "c.png")
@@ -111,7 +112,11 @@ def fake_sweep(grid):
     for vals in itertools.product(*grid.values()):
         for seed in (0, 1):
             row = dict(zip(keys, vals), seed=seed, key=f"{len(rows):016x}")
-            row.update(dist_fixed_point=10 ** rng.uniform(-8, -2), dist_l2=10 ** rng.uniform(-3, -1), dist_linf=10 ** rng.uniform(-2, 0))
+            row.update(
+                dist_fixed_point=10 ** rng.uniform(-8, -2),
+                dist_l2=10 ** rng.uniform(-3, -1),
+                dist_linf=10 ** rng.uniform(-2, 0),
+            )
             rows.append(row)
     return E.SweepResult(Path("."), grid, [0, 1], rows, Path("t.csv"), Path("t.json"), None, len(rows), 0)
 
@@ -148,7 +153,18 @@ def claim_result(runs, kinds):
     for (label, traj), kind in zip(trajs.items(), kinds):
         m = E.final_metrics(traj, X, y, refs)
         ok, crit, _ = E.evaluate(kind, 0.99, m, refs)
-        rows.append({"label": label, "group": label, "x": label, "metrics": m, "prediction": kind, "threshold": 0.99, "result": "PASS" if ok else "FAIL", "criterion": crit})
+        rows.append(
+            {
+                "label": label,
+                "group": label,
+                "x": label,
+                "metrics": m,
+                "prediction": kind,
+                "threshold": 0.99,
+                "result": "PASS" if ok else "FAIL",
+                "criterion": crit,
+            }
+        )
     return E.ClaimResult(9, "test claim", "statement", "setting", "PASS", rows)
 
 
@@ -167,7 +183,15 @@ def test_claim_figures(runs, tmp_path):
 
 def test_run_figure_panels(runs, tmp_path):
     X, y, refs, trajs = runs
-    record = {"config": {"optimizer": {"name": "GD"}, "batch_size": "n", "lr": {"kind": "constant", "eta0": 0.1}, "data": {"name": "gaussian"}}, "references": refs.to_json()}
+    record = {
+        "config": {
+            "optimizer": {"name": "GD"},
+            "batch_size": "n",
+            "lr": {"kind": "constant", "eta0": 0.1},
+            "data": {"name": "gaussian"},
+        },
+        "references": refs.to_json(),
+    }
     fig = plots.run_figure(trajs["GD"], record, X=X, y=y)
     assert len(fig.axes) == 3
     X2, y2 = ib.datasets.gaussian(6, 2, seed=3, labels="teacher", cov=[4.0, 0.25], margin=0.1)

@@ -4,7 +4,6 @@ and the figure itself."""
 from __future__ import annotations
 
 import matplotlib.image as mpimg
-import numpy as np
 import pytest
 
 import implicit_bias as ib
@@ -15,7 +14,9 @@ X, Y = ib.datasets.gaussian(n=6, d=12, seed=1)
 
 @pytest.fixture(scope="module")
 def data():
-    traj = ib.train(X, Y, ib.Adam(beta2=0.999), steps=3 * 10**6, batch_size=2, lr=ib.schedules.polynomial(0.1, 0.5), checkpoints=5)
+    traj = ib.train(
+        X, Y, ib.Adam(beta2=0.999), steps=3 * 10**6, batch_size=2, lr=ib.schedules.polynomial(0.1, 0.5), checkpoints=5
+    )
     config = {"batch_size": 2, "order": "cyclic"}
     em = ib.epoch_map_limit(X, Y, ib.Adam(beta1=0.9, beta2=0.9), max_steps=2**16)
     return transition_data(X, Y, [(config, traj.w[-1])], epoch_maps={0.9: em.w}, inc_adam=[(0.9, em.w)])
@@ -36,12 +37,16 @@ def test_markers_are_placed_by_their_run(data) -> None:
     assert point["order"] == "cyclic" and point["b"] == 2
     predicted_b2 = data["predicted"]["cyclic"]["dist_b1"][1]
     assert point["dist_b1"] == pytest.approx(predicted_b2, rel=0.25)  # the run sits near its prediction (1e-4 from it)
-    assert data["beta2"]["beta2"] == [0.9] and data["beta2_measured"][0]["dist_b1"] == pytest.approx(data["beta2"]["dist_b1"][0])
+    assert data["beta2"]["beta2"] == [0.9] and data["beta2_measured"][0]["dist_b1"] == pytest.approx(
+        data["beta2"]["dist_b1"][0]
+    )
 
 
 def test_figure_has_three_panels_and_says_it_is_our_extension(data, tmp_path) -> None:
     path = tmp_path / "transition.png"
-    fig = ib.plots.transition_figure(data["predicted"], data["measured"], beta2=data["beta2"], beta2_measured=data["beta2_measured"], n=6, path=path)
+    fig = ib.plots.transition_figure(
+        data["predicted"], data["measured"], beta2=data["beta2"], beta2_measured=data["beta2_measured"], n=6, path=path
+    )
     assert len(fig.axes) == 3 and "our extension" in fig._suptitle.get_text()
     img = mpimg.imread(path)
     assert img.shape[1] > 1200 and img[..., :3].std() > 0.01

@@ -80,7 +80,9 @@ def test_b1_is_the_original_fixed_point_for_every_order(order: str) -> None:
     np.testing.assert_array_equal(batch.c, plain.c)
 
 
-@pytest.mark.parametrize("b, order", [(2, "cyclic"), (3, "cyclic"), (5, "cyclic"), (3, "reshuffle"), (5, "replacement"), (10, "replacement")])
+@pytest.mark.parametrize(
+    "b, order", [(2, "cyclic"), (3, "cyclic"), (5, "cyclic"), (3, "reshuffle"), (5, "replacement"), (10, "replacement")]
+)
 def test_batch_fixed_point_is_a_fixed_point_and_a_kkt_point(b: int, order: str) -> None:
     fp = ib.fixed_point(X, Y, batch_size=b, order=order, starts=1)
     assert fp.converged and fp.limit == "fixed_point" and fp.batch_size == b and fp.order == order
@@ -141,8 +143,17 @@ def test_several_fixed_points_are_reported() -> None:
 def test_long_minibatch_runs_land_nearer_their_batch_fixed_point() -> None:
     Xs, ys = ib.datasets.gaussian(n=6, d=12, seed=1)  # 1e6 steps: 1e-4 .. 3e-4 from the batch fixed points
     for b, order in ((2, "cyclic"), (5, "cyclic"), (3, "reshuffle"), (4, "replacement")):
-        traj = ib.train(Xs, ys, ib.Adam(beta1=0.9, beta2=0.999), steps=10**6, batch_size=b, order=order,
-                        lr=ib.schedules.polynomial(0.1, 0.5), checkpoints=5, seed=0)
+        traj = ib.train(
+            Xs,
+            ys,
+            ib.Adam(beta1=0.9, beta2=0.999),
+            steps=10**6,
+            batch_size=b,
+            order=order,
+            lr=ib.schedules.polynomial(0.1, 0.5),
+            checkpoints=5,
+            seed=0,
+        )
         w = traj.w[-1]
         to_batch = 1 - ib.cosine(w, ib.fixed_point(Xs, ys, batch_size=b, order=order, starts=1).w)
         to_b1 = 1 - ib.cosine(w, ib.fixed_point(Xs, ys, starts=1).w)
@@ -151,8 +162,13 @@ def test_long_minibatch_runs_land_nearer_their_batch_fixed_point() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, exc, name",
-    [({"batch_size": 0}, ValueError, "batch_size:"), ({"batch_size": 11}, ValueError, "batch_size:"),
-     ({"order": "random"}, ValueError, "order:"), ({"starts": 0}, ValueError, "starts:"), ({"batch_size": 2.5}, TypeError, "batch_size:")],
+    [
+        ({"batch_size": 0}, ValueError, "batch_size:"),
+        ({"batch_size": 11}, ValueError, "batch_size:"),
+        ({"order": "random"}, ValueError, "order:"),
+        ({"starts": 0}, ValueError, "starts:"),
+        ({"batch_size": 2.5}, TypeError, "batch_size:"),
+    ],
 )
 def test_bad_arguments_name_the_argument(kwargs: dict, exc: type, name: str) -> None:
     with pytest.raises(exc, match=f"^{name}"):

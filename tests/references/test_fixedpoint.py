@@ -29,8 +29,16 @@ def adam_proxy_direction(X: np.ndarray, y: np.ndarray, steps: int) -> np.ndarray
     """Final iterate of a long AdamProxy run (eta_t = 0.1 / sqrt(t + 1): the decaying step removes the
     O(eta) wobble of normalized steps around the limit direction)."""
     require_engine()
-    traj = ib.train(X, y, ib.AdamProxy(), steps=steps, batch_size=len(y), lr=ib.schedules.polynomial(0.1, 0.5),
-                    loss="logistic", checkpoints=5)
+    traj = ib.train(
+        X,
+        y,
+        ib.AdamProxy(),
+        steps=steps,
+        batch_size=len(y),
+        lr=ib.schedules.polynomial(0.1, 0.5),
+        loss="logistic",
+        checkpoints=5,
+    )
     return np.asarray(traj.w[-1], dtype=np.float64)
 
 

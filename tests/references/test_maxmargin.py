@@ -12,8 +12,8 @@ from scipy.optimize import linprog, minimize, nnls
 
 import implicit_bias as ib
 from implicit_bias import separability
-from implicit_bias.references import qp
 from implicit_bias.errors import DegenerateProblemError, DegenerateProblemWarning, NotSeparableError
+from implicit_bias.references import qp
 
 
 def gaussian_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +41,6 @@ def l2_by_nnls(G: np.ndarray) -> np.ndarray:
 
 
 def l2_by_slsqp(Z: np.ndarray, M: np.ndarray) -> np.ndarray:
-    d = Z.shape[1]
     start = np.linalg.lstsq(Z, np.ones(Z.shape[0]), rcond=None)[0] * 2
     res = minimize(
         lambda w: 0.5 * w @ M @ w,

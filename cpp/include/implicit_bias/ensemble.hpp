@@ -40,7 +40,8 @@ void advance_all(const std::vector<RunBase<T>*>& runs, const std::vector<std::ui
     if (threads <= 0) threads = omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
-    for (std::int64_t k = 0; k < count; ++k) runs[static_cast<std::size_t>(k)]->advance(targets[static_cast<std::size_t>(k)]);
+    for (std::int64_t k = 0; k < count; ++k)
+        runs[static_cast<std::size_t>(k)]->advance(targets[static_cast<std::size_t>(k)]);
     (void)threads;
 }
 

@@ -70,7 +70,8 @@ void advance_lanes(R* const* runs, std::size_t K, const std::uint64_t* stops) {
     std::uint64_t target[kMaxLanes];
     std::size_t count = 0;
     for (std::size_t k = 0; k < K; ++k) {
-        if (runs[k]->phased() != runs[0]->phased()) throw std::invalid_argument("lanes: runs must share the batch path");
+        if (runs[k]->phased() != runs[0]->phased())
+            throw std::invalid_argument("lanes: runs must share the batch path");
         if (runs[k]->t() < stops[k]) {
             active[count] = runs[k];
             target[count] = stops[k];
@@ -79,7 +80,8 @@ void advance_lanes(R* const* runs, std::size_t K, const std::uint64_t* stops) {
     }
     while (count > 0) {
         std::uint64_t segment = ~std::uint64_t(0);
-        for (std::size_t k = 0; k < count; ++k) segment = std::min(segment, active[k]->next_stop(target[k]) - active[k]->t());
+        for (std::size_t k = 0; k < count; ++k)
+            segment = std::min(segment, active[k]->next_stop(target[k]) - active[k]->t());
         lanes_detail::interleave(active, count, segment);
         std::size_t kept = 0;
         for (std::size_t k = 0; k < count; ++k) {

@@ -60,7 +60,7 @@ inline constexpr T ln2 = static_cast<T>(0.69314718055994530941723212145817657L);
 template <class T>
 inline T subtract_k_ln2(T x, std::int64_t k) {
     const T kk = static_cast<T>(k);
-    return (x - kk * ln2_hi<T>) - kk * ln2_lo<T>;
+    return (x - kk * ln2_hi<T>)-kk * ln2_lo<T>;
 }
 
 // sign(x) with sign(0) = 0 (and sign(NaN) = 0).

@@ -62,7 +62,8 @@ template <class T>
 const std::vector<T>& get_saved(const NamedArrays<T>& in, const std::string& name, std::size_t size) {
     const auto it = in.find(name);
     if (it == in.end()) throw std::invalid_argument("saved optimizer state lacks '" + name + "'");
-    if (it->second.size() != size) throw std::invalid_argument("saved optimizer state '" + name + "' has the wrong size");
+    if (it->second.size() != size)
+        throw std::invalid_argument("saved optimizer state '" + name + "' has the wrong size");
     return it->second;
 }
 
@@ -143,8 +144,8 @@ struct GD : StatelessBase<T> {
 
     GD(const OptimizerParams&, std::int64_t) {}
 
-    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
-                const GradientScale<T>& scale) {
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t, const GradientScale<T>& scale) {
         const T coef = scale.to_true(lr * g_mult);
         for (std::int64_t j = 0; j < d; ++j) w[j] -= coef * g_dir[j];
         last_bound = g_bound;
@@ -159,8 +160,8 @@ struct SignGD : StatelessBase<T> {
 
     SignGD(const OptimizerParams&, std::int64_t) {}
 
-    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
-                const GradientScale<T>&) {
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t, const GradientScale<T>&) {
         const T s = lr * sign(g_mult);
         for (std::int64_t j = 0; j < d; ++j) w[j] -= s * sign(g_dir[j]);
         last_bound = g_bound;
@@ -174,10 +175,10 @@ struct Adam {
     static constexpr bool stateless = false;
     T beta1, beta2, eps;
     bool bias_correction;
-    std::vector<T> m, v;   // scaled by 2^-E and 2^-2E
-    T bound_m = 0;         // >= max_j |m_j|
-    T bound_v = 0;         // >= max_j v_j
-    T eps_scaled;          // eps * 2^-E
+    std::vector<T> m, v;  // scaled by 2^-E and 2^-2E
+    T bound_m = 0;        // >= max_j |m_j|
+    T bound_v = 0;        // >= max_j v_j
+    T eps_scaled;         // eps * 2^-E
     std::uint64_t bc1_saturation, bc2_saturation;
 
     Adam(const OptimizerParams& p, std::int64_t d)
@@ -270,8 +271,8 @@ struct AdaGrad {
     AdaGrad(const OptimizerParams& p, std::int64_t d)
         : eps(static_cast<T>(p.eps)), v(static_cast<std::size_t>(d), T(0)), eps_scaled(eps) {}
 
-    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
-                const GradientScale<T>&) {
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t, const GradientScale<T>&) {
         T* __restrict vv = v.data();
         const T e = eps_scaled;
         for (std::int64_t j = 0; j < d; ++j) {
@@ -310,8 +311,8 @@ struct Signum : MomentumBase<T> {
 
     Signum(const OptimizerParams& p, std::int64_t d) : MomentumBase<T>(d), beta(static_cast<T>(p.beta)) {}
 
-    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
-                const GradientScale<T>&) {
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t, const GradientScale<T>&) {
         T* __restrict mm = m.data();
         const T b = beta, c = T(1) - beta;
         for (std::int64_t j = 0; j < d; ++j) {
@@ -334,8 +335,8 @@ struct Lion : MomentumBase<T> {
     Lion(const OptimizerParams& p, std::int64_t d)
         : MomentumBase<T>(d), beta1(static_cast<T>(p.beta1)), beta2(static_cast<T>(p.beta2)) {}
 
-    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr, std::uint64_t,
-                const GradientScale<T>&) {
+    IB_HOT void update(T* __restrict w, const T* __restrict g_dir, T g_mult, T g_bound, std::int64_t d, T lr,
+                       std::uint64_t, const GradientScale<T>&) {
         T* __restrict mm = m.data();
         const T b1 = beta1, c1 = T(1) - beta1, b2 = beta2, c2 = T(1) - beta2;
         for (std::int64_t j = 0; j < d; ++j) {
@@ -357,7 +358,7 @@ struct AdamProxy : StatelessBase<T> {
     AdamProxy(const OptimizerParams&, std::int64_t) {}
 
     IB_HOT void full_update(T* __restrict w, const T* __restrict grad_sum, const T* __restrict sq_sum, T g_bound,
-                     std::int64_t d, T lr) {
+                            std::int64_t d, T lr) {
         for (std::int64_t j = 0; j < d; ++j) {
             const T delta = lr * (grad_sum[j] / std::sqrt(sq_sum[j]));
             w[j] -= sq_sum[j] > T(0) ? delta : T(0);

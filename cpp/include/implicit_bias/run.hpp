@@ -77,7 +77,8 @@ class RunBase {
         schedule_.power = static_cast<T>(config.power);
         schedule_.factor = static_cast<T>(config.factor);
         schedule_.every = config.every;
-        if (config.schedule == ScheduleKind::step_decay && config.every < 1) throw std::invalid_argument("every must be >= 1");
+        if (config.schedule == ScheduleKind::step_decay && config.every < 1)
+            throw std::invalid_argument("every must be >= 1");
     }
     virtual ~RunBase() = default;
     RunBase(const RunBase&) = delete;
@@ -146,7 +147,8 @@ class RunBase {
     }
 
     void load(const SavedState<T>& s) {
-        if (static_cast<std::int64_t>(s.w.size()) != w_.size()) throw std::invalid_argument("saved w has the wrong length");
+        if (static_cast<std::int64_t>(s.w.size()) != w_.size())
+            throw std::invalid_argument("saved w has the wrong length");
         sampler_.set_state(s.sampler_position, s.permutation, s.rng);
         load_optimizer(s.optimizer);
         t_ = s.t;
@@ -227,7 +229,9 @@ class Run final : public RunBase<T> {
         if (K > kMaxLanes) throw std::invalid_argument("lanes: too many runs in one group");
         Run* lanes[kMaxLanes];
         for (std::size_t k = 0; k < K; ++k) {
-            if (!lane_compatible(*runs[k])) throw std::invalid_argument("lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
+            if (!lane_compatible(*runs[k]))
+                throw std::invalid_argument(
+                    "lanes: runs of one group must share optimizer kind, loss, dtype and batch path");
             lanes[k] = static_cast<Run*>(runs[k]);
         }
         implicit_bias::advance_lanes(lanes, K, stops);
@@ -342,13 +346,17 @@ class Run final : public RunBase<T> {
     IB_HOT T coefficient(T u, std::int64_t i) {
         T a;
         std::int64_t shift;
-        while (!scale_.template coefficient<Loss>(u, data_->row_max[i], data_->log_row_max[i], a, shift)) rescale(shift);
+        while (!scale_.template coefficient<Loss>(u, data_->row_max[i], data_->log_row_max[i], a, shift))
+            rescale(shift);
         return a;
     }
 
     template <int D>
     IB_HOT std::int64_t columns() const {
-        if constexpr (D > 0) return D; else return data_->d();
+        if constexpr (D > 0)
+            return D;
+        else
+            return data_->d();
     }
 
     IB_HOT void end_step() {
@@ -384,7 +392,8 @@ class Run final : public RunBase<T> {
             for (std::int64_t k = 0; k < size; ++k) {
                 const std::int64_t i = indices[k];
                 std::int64_t shift;
-                if (!scale_.template coefficient<Loss>(margins_[k], data.row_max[i], data.log_row_max[i], coefs_[k], shift)) {
+                if (!scale_.template coefficient<Loss>(margins_[k], data.row_max[i], data.log_row_max[i], coefs_[k],
+                                                       shift)) {
                     rescale(shift);
                     restart = true;
                     break;
@@ -480,7 +489,8 @@ class Run final : public RunBase<T> {
 
 namespace detail {
 template <class T, template <class> class Opt>
-std::unique_ptr<RunBase<T>> make_run_with(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& c) {
+std::unique_ptr<RunBase<T>> make_run_with(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0,
+                                          const RunConfig& c) {
     switch (c.loss) {
         case LossKind::logistic:
             return std::make_unique<Run<T, Opt, Logistic>>(std::move(data), w0, c);
@@ -495,14 +505,22 @@ std::unique_ptr<RunBase<T>> make_run_with(std::shared_ptr<const Dataset<T>> data
 template <class T>
 std::unique_ptr<RunBase<T>> make_run(std::shared_ptr<const Dataset<T>> data, const Vector<T>& w0, const RunConfig& c) {
     switch (c.optimizer.kind) {
-        case OptimizerKind::gd: return detail::make_run_with<T, GD>(std::move(data), w0, c);
-        case OptimizerKind::sign_gd: return detail::make_run_with<T, SignGD>(std::move(data), w0, c);
-        case OptimizerKind::adam: return detail::make_run_with<T, Adam>(std::move(data), w0, c);
-        case OptimizerKind::adam_proxy: return detail::make_run_with<T, AdamProxy>(std::move(data), w0, c);
-        case OptimizerKind::signum: return detail::make_run_with<T, Signum>(std::move(data), w0, c);
-        case OptimizerKind::adagrad: return detail::make_run_with<T, AdaGrad>(std::move(data), w0, c);
-        case OptimizerKind::lion: return detail::make_run_with<T, Lion>(std::move(data), w0, c);
-        case OptimizerKind::adam_epoch_map: return detail::make_run_with<T, AdamEpochMap>(std::move(data), w0, c);
+        case OptimizerKind::gd:
+            return detail::make_run_with<T, GD>(std::move(data), w0, c);
+        case OptimizerKind::sign_gd:
+            return detail::make_run_with<T, SignGD>(std::move(data), w0, c);
+        case OptimizerKind::adam:
+            return detail::make_run_with<T, Adam>(std::move(data), w0, c);
+        case OptimizerKind::adam_proxy:
+            return detail::make_run_with<T, AdamProxy>(std::move(data), w0, c);
+        case OptimizerKind::signum:
+            return detail::make_run_with<T, Signum>(std::move(data), w0, c);
+        case OptimizerKind::adagrad:
+            return detail::make_run_with<T, AdaGrad>(std::move(data), w0, c);
+        case OptimizerKind::lion:
+            return detail::make_run_with<T, Lion>(std::move(data), w0, c);
+        case OptimizerKind::adam_epoch_map:
+            return detail::make_run_with<T, AdamEpochMap>(std::move(data), w0, c);
     }
     throw std::invalid_argument("unknown optimizer");
 }

@@ -40,7 +40,8 @@ class BatchSampler {
     IB_HOT Batch next() {
         if (order_ == Order::replacement) {
             for (std::int64_t k = 0; k < b_; ++k)
-                perm_[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(rng_.bounded(static_cast<std::uint64_t>(n_)));
+                perm_[static_cast<std::size_t>(k)] =
+                    static_cast<std::int64_t>(rng_.bounded(static_cast<std::uint64_t>(n_)));
             return {perm_.data(), b_};
         }
         if (position_ == 0 && order_ == Order::reshuffle) shuffle();

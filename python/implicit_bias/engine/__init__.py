@@ -16,4 +16,14 @@ from .limits import EpochMapLimit, epoch_map_limit
 from .run import PreparedData, Run, log_grid, train
 from .trajectory import Trajectory
 
-__all__ = ["EpochMapLimit", "epoch_map_limit", "PreparedData", "Run", "Trajectory", "advance_many", "log_grid", "train", "train_many"]
+__all__ = [
+    "EpochMapLimit",
+    "epoch_map_limit",
+    "PreparedData",
+    "Run",
+    "Trajectory",
+    "advance_many",
+    "log_grid",
+    "train",
+    "train_many",
+]

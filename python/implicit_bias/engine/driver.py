@@ -47,7 +47,9 @@ def drive(
         before = sum(cores[k].t for k in active)
         started = time.perf_counter()
         position = {k: p for p, k in enumerate(active)}
-        round_groups = None if groups is None else [m for g in groups if (m := [position[k] for k in g if k in position])]
+        round_groups = (
+            None if groups is None else [m for g in groups if (m := [position[k] for k in g if k in position])]
+        )
         advance_ensemble([cores[k] for k in active], stops, threads, round_groups)
         elapsed = time.perf_counter() - started
         on_progress(sum(cores[k].t for k in active) - before)

@@ -21,7 +21,16 @@ from .lanes import plan_lanes
 from .run import PreparedData, Run, advance_ensemble
 from .trajectory import Trajectory
 
-__all__ = ["train_many", "advance_many", "runs_from_configs", "check_threads", "max_threads", "RUN_KEYS", "MAX_THREADS", "MAX_LANES"]
+__all__ = [
+    "train_many",
+    "advance_many",
+    "runs_from_configs",
+    "check_threads",
+    "max_threads",
+    "RUN_KEYS",
+    "MAX_THREADS",
+    "MAX_LANES",
+]
 
 #: Keys a configuration of :func:`train_many` may have (the keyword arguments of :class:`Run`).
 RUN_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "seed", "w0")
@@ -97,8 +106,15 @@ def advance_many(
         width = None if lanes is True else check_int("lanes", lanes, 1, MAX_LANES)
         remaining = [t - run.t for run, t in zip(runs, targets)]
         groups = plan_lanes(runs, remaining, nthreads or max_threads(), width)
-    drive([r.core for r in runs], targets, advance_ensemble(dtypes.pop()), threads=nthreads, lanes=groups,
-          on_progress=on_progress, round_seconds=round_seconds)
+    drive(
+        [r.core for r in runs],
+        targets,
+        advance_ensemble(dtypes.pop()),
+        threads=nthreads,
+        lanes=groups,
+        on_progress=on_progress,
+        round_seconds=round_seconds,
+    )
     for run in runs:
         run.check_finite()
     return [run.trajectory() for run in runs]

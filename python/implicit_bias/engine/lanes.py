@@ -33,11 +33,20 @@ def lane_width(d: int) -> int:
 
 def lane_key(run: Any) -> Hashable:
     """What runs of one lane group share: data, loss, optimizer kind, batch size, order, dtype."""
-    return (id(run.data), run.loss, type(run.optimizer).__name__, run.optimizer.kind, run.batch_size, run.order,
-            run.dtype.str)
+    return (
+        id(run.data),
+        run.loss,
+        type(run.optimizer).__name__,
+        run.optimizer.kind,
+        run.batch_size,
+        run.order,
+        run.dtype.str,
+    )
 
 
-def plan_lanes(runs: Sequence[Any], remaining: Sequence[int], threads: int, width: int | None = None) -> list[list[int]]:
+def plan_lanes(
+    runs: Sequence[Any], remaining: Sequence[int], threads: int, width: int | None = None
+) -> list[list[int]]:
     """A partition of ``range(len(runs))`` into lane groups.
 
     ``remaining[k]``: steps run k still has to go (runs with 0 are left alone); ``threads``: how many

@@ -95,7 +95,15 @@ def epoch_map_limit(
     min_steps = check_int("min_steps", min_steps, 1)
     max_steps = check_int("max_steps", max_steps, min_steps)
     schedule = polynomial(0.1, 0.5) if lr is None else as_schedule(lr)
-    run = Run(X, y, _opt.AdamEpochMap(beta1=beta1, beta2=beta2), batch_size=batch_size, order="cyclic", lr=schedule, dtype=dtype)
+    run = Run(
+        X,
+        y,
+        _opt.AdamEpochMap(beta1=beta1, beta2=beta2),
+        batch_size=batch_size,
+        order="cyclic",
+        lr=schedule,
+        dtype=dtype,
+    )
     run.advance(min_steps, checkpoints=20)
     previous = run.w
     change = np.inf

@@ -70,7 +70,9 @@ def npz_path(path: str | PathLike[str]) -> Path:
 
 def temporary_path(target: Path, suffix: str = "") -> Path:
     """A sibling of ``target`` no other process or call uses: ``<name>.<pid>.<token>.tmp<suffix>``."""
-    return target.with_name(f"{target.stem if suffix else target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
+    return target.with_name(
+        f"{target.stem if suffix else target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}"
+    )
 
 
 def content_checksum(arrays: Mapping[str, np.ndarray]) -> str:
@@ -171,7 +173,9 @@ def read_npz(path: str | PathLike[str], kind: str | None = None) -> dict[str, np
             total = 0
             for info in infos:
                 if not info.filename.endswith(".npy"):
-                    raise RunFileError(f"{target}: member {info.filename!r} is not a .npy array (not written by implicit-bias)")
+                    raise RunFileError(
+                        f"{target}: member {info.filename!r} is not a .npy array (not written by implicit-bias)"
+                    )
                 total += _member_header(zf, info, f"{target}: field {info.filename[:-4]!r}")[2]
             try:
                 check_fits("file", total, f"reading {target}")
@@ -187,7 +191,9 @@ def read_npz(path: str | PathLike[str], kind: str | None = None) -> dict[str, np
                     except zipfile.BadZipFile as exc:
                         raise RunFileError(f"{target}: field {name!r} is corrupted ({exc})") from exc
                     except (ValueError, OSError, EOFError, MemoryError) as exc:
-                        raise RunFileError(f"{target}: field {name!r} cannot be read ({type(exc).__name__}: {exc})") from exc
+                        raise RunFileError(
+                            f"{target}: field {name!r} cannot be read ({type(exc).__name__}: {exc})"
+                        ) from exc
     except RunFileError:
         raise
     except zipfile.BadZipFile as exc:
@@ -218,7 +224,9 @@ def _verify_header(fields: dict[str, np.ndarray], kind: str, path: Path) -> dict
         if extra:
             raise RunFileError(f"{path}: field {extra[0]!r} is not part of format {LEGACY_FORMAT} files")
     else:
-        raise RunFileError(f"{path}: field 'format': version {version} is not supported (expected {FILE_FORMAT} or {LEGACY_FORMAT})")
+        raise RunFileError(
+            f"{path}: field 'format': version {version} is not supported (expected {FILE_FORMAT} or {LEGACY_FORMAT})"
+        )
     body = {k: v for k, v in fields.items() if k not in HEADER_FIELDS}
     body["format"] = np.array(version)
     return body
@@ -228,7 +236,9 @@ def text_field(arrays: Mapping[str, np.ndarray], name: str, path: Any) -> str:
     """Field ``name`` as text (a 0-d unicode array)."""
     raw = array_field(arrays, name, path)
     if raw.ndim != 0 or raw.dtype.kind != "U":
-        raise RunFileError(f"{path}: field {name!r} must be a text scalar, got an array of {raw.dtype} with shape {raw.shape}")
+        raise RunFileError(
+            f"{path}: field {name!r} must be a text scalar, got an array of {raw.dtype} with shape {raw.shape}"
+        )
     return str(raw)
 
 
@@ -264,8 +274,12 @@ def array_field(
     if dtype is not None and value.dtype != np.dtype(dtype):
         raise RunFileError(f"{path}: field {name!r} must have dtype {np.dtype(dtype)}, got {value.dtype}")
     if kinds is not None and value.dtype.kind not in kinds:
-        raise RunFileError(f"{path}: field {name!r} has dtype {value.dtype}, expected {'an integer' if kinds in ('iu', 'u', 'i') else kinds} dtype")
-    if shape is not None and (value.ndim != len(shape) or any(w is not None and w != s for w, s in zip(shape, value.shape))):
+        raise RunFileError(
+            f"{path}: field {name!r} has dtype {value.dtype}, expected {'an integer' if kinds in ('iu', 'u', 'i') else kinds} dtype"
+        )
+    if shape is not None and (
+        value.ndim != len(shape) or any(w is not None and w != s for w, s in zip(shape, value.shape))
+    ):
         want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise RunFileError(f"{path}: field {name!r} has shape {value.shape}, expected {want}")
     if finite and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
@@ -273,7 +287,14 @@ def array_field(
     return value
 
 
-def scalar_field(arrays: Mapping[str, np.ndarray], name: str, path: Any, kind: str = "iu", low: int | None = None, high: int | None = None) -> int:
+def scalar_field(
+    arrays: Mapping[str, np.ndarray],
+    name: str,
+    path: Any,
+    kind: str = "iu",
+    low: int | None = None,
+    high: int | None = None,
+) -> int:
     """Integer scalar field ``name`` (a 0-d array of an integer dtype), within [low, high] if given."""
     raw = array_field(arrays, name, path)
     if raw.ndim != 0 or raw.dtype.kind not in kind:

@@ -19,7 +19,18 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .. import _core
 from .. import optimizers as _opt
-from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, as_real_array, check_choice, check_data, check_int, check_step_count, resolve_dtype
+from .._validation import (
+    DTYPE_NAMES,
+    LOSSES,
+    MAX_STEPS,
+    ORDERS,
+    as_real_array,
+    check_choice,
+    check_data,
+    check_int,
+    check_step_count,
+    resolve_dtype,
+)
 from ..errors import RunFileError
 from ..schedules import Schedule, as_schedule, from_dict
 from .driver import drive
@@ -126,7 +137,9 @@ class Run:
         self.order = check_choice("order", order, ORDERS)
         if self.order not in optimizer.orders:
             allowed = ", ".join(repr(o) for o in optimizer.orders)
-            raise ValueError(f"order: {type(optimizer).__name__} is defined for order {allowed} only, got {self.order!r}")
+            raise ValueError(
+                f"order: {type(optimizer).__name__} is defined for order {allowed} only, got {self.order!r}"
+            )
         self.schedule = as_schedule(lr)
         self.loss = check_choice("loss", loss, LOSSES)
         self.seed = check_int("seed", seed, 0, 2**64 - 1)
@@ -217,7 +230,9 @@ class Run:
                 self.core.set_grid(np.union1d(grid, np.array([target], dtype=np.uint64)).astype(np.uint64))
             return
         start = int(grid[-1]) if grid.size else 0
-        count = checkpoints if start == 0 else max(2, math.ceil(checkpoints * math.log(target / start) / math.log(target)))
+        count = (
+            checkpoints if start == 0 else max(2, math.ceil(checkpoints * math.log(target / start) / math.log(target)))
+        )
         self.core.set_grid(np.union1d(grid, log_grid(start, target, count)).astype(np.uint64))
 
     def check_finite(self) -> None:
@@ -327,9 +342,13 @@ class Run:
                 w0=w0,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RunFileError(f"{where}: field 'config' does not describe a valid run ({type(exc).__name__}: {exc})") from exc
+            raise RunFileError(
+                f"{where}: field 'config' does not describe a valid run ({type(exc).__name__}: {exc})"
+            ) from exc
         if run.config != config:
-            raise RunFileError(f"{where}: field 'config' is not in the form Run.save writes (read back as {run.config})")
+            raise RunFileError(
+                f"{where}: field 'config' is not in the form Run.save writes (read back as {run.config})"
+            )
         template = run.core.save_state()
         state = _saved_state(f, where, run, template)
         try:
@@ -357,7 +376,9 @@ def _saved_config(f: Mapping[str, np.ndarray], where: Any) -> dict[str, Any]:
         what = f"lacks key {missing[0]!r}" if missing else f"has an unknown key {unknown[0]!r}"
         raise RunFileError(f"{where}: field 'config' {what}")
     if not isinstance(config["dtype"], str) or config["dtype"] not in DTYPE_NAMES:
-        raise RunFileError(f"{where}: field 'config': dtype must be one of {', '.join(DTYPE_NAMES)}, got {config['dtype']!r}")
+        raise RunFileError(
+            f"{where}: field 'config': dtype must be one of {', '.join(DTYPE_NAMES)}, got {config['dtype']!r}"
+        )
     for key in ("n", "d"):
         v = config[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -393,7 +414,9 @@ def _saved_state(f: Mapping[str, np.ndarray], where: Any, run: Run, template: Ma
     else:
         want = (t % run.steps_per_epoch) * b
     if position != want:
-        raise RunFileError(f"{where}: field 'sampler_position' = {position} does not match step t = {t} (expected {want})")
+        raise RunFileError(
+            f"{where}: field 'sampler_position' = {position} does not match step t = {t} (expected {want})"
+        )
     perm = array_field(f, "permutation", where, dtype=np.int64, shape=(b if run.order == "replacement" else n,))
     if run.order == "replacement":
         if perm.size and (perm.min() < 0 or perm.max() >= n):
@@ -429,7 +452,9 @@ def _saved_state(f: Mapping[str, np.ndarray], where: Any, run: Run, template: Ma
             continue
         name = f"checkpoints/{key}"
         shape = (k, d) if key == "w" else (k,)
-        value = array_field(f, name, where, dtype=ref.dtype, shape=shape, finite=key not in ("margin_l2", "margin_linf"))
+        value = array_field(
+            f, name, where, dtype=ref.dtype, shape=shape, finite=key not in ("margin_l2", "margin_linf")
+        )
         checkpoints[key] = value
     norm = checkpoints["norm"]
     if np.any(norm < 0):

@@ -136,13 +136,17 @@ class Trajectory:
             raise RunFileError(f"{where}: field 'steps' must be strictly increasing step counts >= 0")
         w = array_field(arrays, "w", where, shape=(k, None), finite=True)
         if w.dtype not in (np.dtype(np.float64), np.dtype(np.longdouble)) or w.shape[1] < 1:
-            raise RunFileError(f"{where}: field 'w' must be a float64 or longdouble array ({k}, d) with d >= 1, got {w.dtype} {w.shape}")
+            raise RunFileError(
+                f"{where}: field 'w' must be a float64 or longdouble array ({k}, d) with d >= 1, got {w.dtype} {w.shape}"
+            )
         fields: dict[str, np.ndarray] = {"steps": steps, "w": w}
         for name in TRAJECTORY_ARRAYS[2:]:
             if name == "scale_exponent":
                 fields[name] = array_field(arrays, name, where, kinds="iu", shape=(k,))
                 continue
-            fields[name] = array_field(arrays, name, where, dtype=w.dtype, shape=(k,), finite=name not in ("margin_l2", "margin_linf"))
+            fields[name] = array_field(
+                arrays, name, where, dtype=w.dtype, shape=(k,), finite=name not in ("margin_l2", "margin_linf")
+            )
         norm = fields["norm"]
         if np.any(norm < 0):
             raise RunFileError(f"{where}: field 'norm' must be >= 0")
@@ -151,7 +155,12 @@ class Trajectory:
             group, _, ref = name.partition("/")
             if group in extra:
                 extra[group][ref] = array_field(arrays, name, where, kinds="f", shape=(k,))
-        for name in ("margin_l2", "margin_linf", *(f"cosine/{r}" for r in extra["cosine"]), *(f"margin_ratio/{r}" for r in extra["margin_ratio"])):
+        for name in (
+            "margin_l2",
+            "margin_linf",
+            *(f"cosine/{r}" for r in extra["cosine"]),
+            *(f"margin_ratio/{r}" for r in extra["margin_ratio"]),
+        ):
             value = arrays[name]
             if np.any(np.isinf(value)) or np.any(np.isnan(value) & (norm > 0)):
                 raise RunFileError(f"{where}: field {name!r} contains NaN (at a nonzero iterate) or infinite values")
@@ -164,7 +173,9 @@ class Trajectory:
         """Store cosines (and margin ratios, for references with ``.norm`` and ``.gamma``) against
         ``references`` (name -> direction or result), computed in the run's precision."""
         for name, ref in references.items():
-            self.cosine[name] = self.cosine_to(reference_vector(f"references[{name!r}]", ref, self.w.dtype, self.w.shape[1]))
+            self.cosine[name] = self.cosine_to(
+                reference_vector(f"references[{name!r}]", ref, self.w.dtype, self.w.shape[1])
+            )
             norm, gamma = getattr(ref, "norm", None), getattr(ref, "gamma", None)
             if norm is not None and gamma is not None:
                 self.margin_ratio[name] = normalized_margin(self.w, X, y, norm) / gamma

@@ -11,7 +11,14 @@ import numpy as np
 from .compare import REFERENCE_LABELS, REFERENCE_NAMES, References
 
 #: Default thresholds of each kind of prediction (a claim may tighten or loosen them, in the open).
-DEFAULT_THRESHOLDS = {"l2": 0.999, "linf": 0.99, "fixed_point": 0.999, "not-linf": 0.95, "predicted": 0.999, "epoch_map": 0.999}
+DEFAULT_THRESHOLDS = {
+    "l2": 0.999,
+    "linf": 0.99,
+    "fixed_point": 0.999,
+    "not-linf": 0.95,
+    "predicted": 0.999,
+    "epoch_map": 0.999,
+}
 #: Kinds judged against the run's own prediction (``predicted``: ``ib.predicted_direction`` for its
 #: optimizer, batch size, order and schedule, beta2 -> 1; ``epoch_map``: the same with finite_beta2).
 MATCHED_KINDS = ("predicted", "epoch_map")
@@ -23,7 +30,9 @@ PREDICTION_KINDS = tuple(DEFAULT_THRESHOLDS)
 def criterion_text(kind: str, threshold: float, others: Sequence[str] = ()) -> str:
     """The PASS criterion of one run, in words (the same text goes into summary.md)."""
     lab = REFERENCE_LABELS
-    beat = f" and nearer to {lab.get(kind, kind)} than to {', '.join(lab[o] for o in others)} (1 - cos)" if others else ""
+    beat = (
+        f" and nearer to {lab.get(kind, kind)} than to {', '.join(lab[o] for o in others)} (1 - cos)" if others else ""
+    )
     if kind == "l2":
         return f"cos(w, w_l2) >= {threshold:g}{beat}"
     if kind == "fixed_point":
@@ -64,11 +73,21 @@ def evaluate(kind: str, threshold: float, metrics: Mapping[str, Any], refs: Refe
     elif kind == "predicted":
         if "cos_predicted" not in metrics:
             return False, criterion_text(kind, threshold) + f" [no prediction: {metrics.get('predicted_kind')}]", []
-        others = [r for r in REFERENCE_NAMES if f"dist_{r}" in metrics and metrics.get(f"predicted_gap_{r}", 1.0) > SAME_DIRECTION]
-        ok = metrics["cos_predicted"] >= threshold and all(metrics["dist_predicted"] < metrics[f"dist_{r}"] for r in others)
+        others = [
+            r
+            for r in REFERENCE_NAMES
+            if f"dist_{r}" in metrics and metrics.get(f"predicted_gap_{r}", 1.0) > SAME_DIRECTION
+        ]
+        ok = metrics["cos_predicted"] >= threshold and all(
+            metrics["dist_predicted"] < metrics[f"dist_{r}"] for r in others
+        )
     elif kind == "epoch_map":
         if "cos_epoch_map" not in metrics or "dist_predicted" not in metrics:
-            return False, criterion_text(kind, threshold) + " [epoch-map limit or beta2 -> 1 prediction unavailable]", []
+            return (
+                False,
+                criterion_text(kind, threshold) + " [epoch-map limit or beta2 -> 1 prediction unavailable]",
+                [],
+            )
         ok = metrics["cos_epoch_map"] >= threshold and metrics["dist_epoch_map"] < metrics["dist_predicted"]
     elif kind == "linf":
         ok = metrics.get("ratio_linf", -np.inf) >= threshold
@@ -128,7 +147,7 @@ _GD_LR = 0.1
 
 
 def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
-    S = (lambda q, f: q if quick else f)  # noqa: E731 - quick / full value
+    S = lambda q, f: q if quick else f  # noqa: E731 - quick / full value
     G, GR = _gaussian(), _gr()
     claims: dict[int, ClaimDef] = {}
 
@@ -140,7 +159,13 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "(normalized l-inf margin ratio -> 1; the l-inf maximiser may be non-unique, so the margin ratio is judged, not the cosine).",
         f"Adam(beta1=0.9, beta2=0.99, eps=0), b = n, lr = 0.01 (t+1)^-0.3, {steps:.0e} steps, n = 10, d = 50.",
         [
-            RunSpec(f"Det-Adam, {DATA_LABEL[dd['name']]}", {"data": dd, "optimizer": _DET_ADAM, "batch_size": "n", "lr": _DET_ADAM_LR, "steps": steps}, "linf", 0.99, DATA_LABEL[dd["name"]])
+            RunSpec(
+                f"Det-Adam, {DATA_LABEL[dd['name']]}",
+                {"data": dd, "optimizer": _DET_ADAM, "batch_size": "n", "lr": _DET_ADAM_LR, "steps": steps},
+                "linf",
+                0.99,
+                DATA_LABEL[dd["name"]],
+            )
             for dd in (G, GR)
         ],
     )
@@ -152,7 +177,13 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "Inc-Adam (b = 1, cyclic) on generalized Rademacher data converges to the l2 max-margin direction (cosine -> 1).",
         f"Adam(beta1=0.9, beta2=0.999, eps=0), b = 1 cyclic, lr = 0.1 (t+1)^-0.5, {steps:.0e} steps, GR n = 10, d = 50, data seeds 0, 1, 2.",
         [
-            RunSpec(f"Inc-Adam, GR seed {s}", {"data": _gr(seed=s), "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}, "l2", 0.9999, f"seed {s}")
+            RunSpec(
+                f"Inc-Adam, GR seed {s}",
+                {"data": _gr(seed=s), "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps},
+                "l2",
+                0.9999,
+                f"seed {s}",
+            )
             for s in (0, 1, 2)
         ],
     )
@@ -166,8 +197,20 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         f"Inc-Adam: Adam(beta1=0.9, beta2=0.999, eps=0), b = 1 cyclic, lr = 0.1 (t+1)^-0.5, {steps:.0e} steps. "
         f"AdamProxy: lr = 0.1 (t+1)^-0.5, {psteps:.0e} steps (one step = one pass). Gaussian n = 10, d = 50, seed 0.",
         [
-            RunSpec("Inc-Adam, Gaussian", {"data": G, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}, "fixed_point", 0.999, "Inc-Adam"),
-            RunSpec("AdamProxy, Gaussian", {"data": G, "optimizer": {"name": "AdamProxy"}, "lr": _INC_ADAM_LR, "steps": psteps}, "fixed_point", 0.9999, "AdamProxy"),
+            RunSpec(
+                "Inc-Adam, Gaussian",
+                {"data": G, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps},
+                "fixed_point",
+                0.999,
+                "Inc-Adam",
+            ),
+            RunSpec(
+                "AdamProxy, Gaussian",
+                {"data": G, "optimizer": {"name": "AdamProxy"}, "lr": _INC_ADAM_LR, "steps": psteps},
+                "fixed_point",
+                0.9999,
+                "AdamProxy",
+            ),
         ],
     )
 
@@ -179,7 +222,13 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
             runs4.append(
                 RunSpec(
                     f"Signum(0.99), b={b}, {dl}",
-                    {"data": dd, "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA}, "batch_size": b, "lr": _SIGN_LR, "steps": steps},
+                    {
+                        "data": dd,
+                        "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA},
+                        "batch_size": b,
+                        "lr": _SIGN_LR,
+                        "steps": steps,
+                    },
                     "linf",
                     0.99,
                     f"Signum b={b}",
@@ -187,7 +236,14 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
                 )
             )
         runs4.append(
-            RunSpec(f"SignGD, b=1, {dl}", {"data": dd, "optimizer": {"name": "SignGD"}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps}, "not-linf", 0.95, "SignGD b=1", 1)
+            RunSpec(
+                f"SignGD, b=1, {dl}",
+                {"data": dd, "optimizer": {"name": "SignGD"}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps},
+                "not-linf",
+                0.95,
+                "SignGD b=1",
+                1,
+            )
         )
     claims[4] = ClaimDef(
         4,
@@ -204,7 +260,14 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "GD and SGD converge in direction to the l2 max-margin classifier for every batch size (slowly: 1 - cos ~ 1/log^2 t).",
         f"GD, b in {{1, 2, 5, n}} cyclic, lr = 0.1 constant, {steps:.0e} steps, Gaussian and GR data n = 10, d = 50.",
         [
-            RunSpec(f"{'GD' if b == 'n' else 'SGD'}, b={b}, {DATA_LABEL[dd['name']]}", {"data": dd, "optimizer": {"name": "GD"}, "batch_size": b, "lr": _GD_LR, "steps": steps}, "l2", 0.99, f"{DATA_LABEL[dd['name']]}", b)
+            RunSpec(
+                f"{'GD' if b == 'n' else 'SGD'}, b={b}, {DATA_LABEL[dd['name']]}",
+                {"data": dd, "optimizer": {"name": "GD"}, "batch_size": b, "lr": _GD_LR, "steps": steps},
+                "l2",
+                0.99,
+                f"{DATA_LABEL[dd['name']]}",
+                b,
+            )
             for dd in (G, GR)
             for b in (1, 2, 5, "n")
         ],
@@ -223,8 +286,23 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         f"{S(4 * 10**6, steps):.0e} steps, under which Det-Adam's l-inf margin ratio passes 0.99 sooner), Gaussian n = 10, d = 50. "
         "Prediction: ib.predicted_direction for each b (b = n: the l-inf margin ratio).",
         [
-            RunSpec(f"Adam(0.9, 0.999), b={b}", {"data": G, "optimizer": _INC_ADAM, "batch_size": b, **({"lr": _poly(0.01, 0.5), "steps": S(4 * 10**6, steps)} if b == "n" else {"lr": _INC_ADAM_LR, "steps": steps})},
-                    "linf" if b == "n" else "predicted", 0.99 if b == "n" else 0.999, "batch size", b)
+            RunSpec(
+                f"Adam(0.9, 0.999), b={b}",
+                {
+                    "data": G,
+                    "optimizer": _INC_ADAM,
+                    "batch_size": b,
+                    **(
+                        {"lr": _poly(0.01, 0.5), "steps": S(4 * 10**6, steps)}
+                        if b == "n"
+                        else {"lr": _INC_ADAM_LR, "steps": steps}
+                    ),
+                },
+                "linf" if b == "n" else "predicted",
+                0.99 if b == "n" else 0.999,
+                "batch size",
+                b,
+            )
             for b in (1, 2, 5, "n")
         ],
         check=_moves_toward_linf,
@@ -243,8 +321,22 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         f"Adam(beta1=0.9, beta2=0.999, eps=0), lr = 0.1 (t+1)^-0.5, {steps:.0e} steps, Gaussian n = 10, d = 50, sampler "
         f"seeds {', '.join(map(str, seeds))}. rho = (b-1)/(n-1) (reshuffle) and (b-1)/(n+b-1) (replacement).",
         [
-            RunSpec(f"{order}, b={b}, seed {s}", {"data": G, "optimizer": _INC_ADAM, "batch_size": b, "order": order, "seed": s, "lr": _INC_ADAM_LR, "steps": steps},
-                    "predicted", 0.999, order, b)
+            RunSpec(
+                f"{order}, b={b}, seed {s}",
+                {
+                    "data": G,
+                    "optimizer": _INC_ADAM,
+                    "batch_size": b,
+                    "order": order,
+                    "seed": s,
+                    "lr": _INC_ADAM_LR,
+                    "steps": steps,
+                },
+                "predicted",
+                0.999,
+                order,
+                b,
+            )
             for order in ("reshuffle", "replacement")
             for b in (1, 2, 5)
             for s in seeds
@@ -264,8 +356,20 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "Gaussian n = 10, d = 50; the epoch map is run by ib.epoch_map_limit until its direction moves by < 1e-7 per doubling "
         "(at beta2 = 0.99 the map's limit is only ~1e-6 from w*, so that case needs the full-size run).",
         [
-            RunSpec(f"Inc-Adam(0.9, {b2})", {"data": G, "optimizer": {**_INC_ADAM, "beta2": b2}, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps},
-                    "epoch_map", 0.999, "beta2", b2)
+            RunSpec(
+                f"Inc-Adam(0.9, {b2})",
+                {
+                    "data": G,
+                    "optimizer": {**_INC_ADAM, "beta2": b2},
+                    "batch_size": 1,
+                    "lr": _INC_ADAM_LR,
+                    "steps": steps,
+                },
+                "epoch_map",
+                0.999,
+                "beta2",
+                b2,
+            )
             for b2 in beta2s
         ],
         plot="study",
@@ -277,7 +381,13 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
     runs8 = [
         RunSpec(
             f"Inc-Adam(beta2={b2}), n={nn}",
-            {"data": _gaussian(n=nn, d=2 * nn), "optimizer": {**_INC_ADAM, "beta2": b2}, "batch_size": 1, "lr": _STUDY_ADAM_LR, "steps": steps},
+            {
+                "data": _gaussian(n=nn, d=2 * nn),
+                "optimizer": {**_INC_ADAM, "beta2": b2},
+                "batch_size": 1,
+                "lr": _STUDY_ADAM_LR,
+                "steps": steps,
+            },
             None,
             None,
             f"beta2 = {b2}",
@@ -328,8 +438,19 @@ def real_data_runs(quick: bool) -> list[RunSpec]:
     return [
         RunSpec("GD", {"data": DATA_REAL, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": full}),
         RunSpec("Det-Adam", {"data": DATA_REAL, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": full}),
-        RunSpec("Inc-Adam", {"data": DATA_REAL, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}),
-        RunSpec("Signum(0.99), b=1", {"data": DATA_REAL, "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps}),
+        RunSpec(
+            "Inc-Adam", {"data": DATA_REAL, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}
+        ),
+        RunSpec(
+            "Signum(0.99), b=1",
+            {
+                "data": DATA_REAL,
+                "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA},
+                "batch_size": 1,
+                "lr": _SIGN_LR,
+                "steps": steps,
+            },
+        ),
     ]
 
 
@@ -338,8 +459,17 @@ def illustration_runs(quick: bool) -> list[RunSpec]:
     return [
         RunSpec("GD", {"data": DATA_2D, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": steps}),
         RunSpec("Det-Adam", {"data": DATA_2D, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": steps}),
-        RunSpec("Inc-Adam", {"data": DATA_2D, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}),
-        RunSpec("Signum(0.99), b=1", {"data": DATA_2D, "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps}),
+        RunSpec(
+            "Inc-Adam", {"data": DATA_2D, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}
+        ),
+        RunSpec(
+            "Signum(0.99), b=1",
+            {
+                "data": DATA_2D,
+                "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA},
+                "batch_size": 1,
+                "lr": _SIGN_LR,
+                "steps": steps,
+            },
+        ),
     ]
-
-

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import optimizers as _opt
 from ..engine import Trajectory
 from ..metrics import Norm, cosines_of_rows, margins_of_rows, unit_vector
-from .. import optimizers as _opt
 from ..references import fixed_point, max_margin, predicted_direction
 from ..schedules import from_dict
 from .config import resolve_batch
@@ -52,7 +52,9 @@ class References:
     def to_json(self) -> dict[str, Any]:
         return {
             "directions": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in self.directions.items()},
-            "fixed_point_norm": None if self.fixed_point_norm is None else np.asarray(self.fixed_point_norm, dtype=np.float64).tolist(),
+            "fixed_point_norm": None
+            if self.fixed_point_norm is None
+            else np.asarray(self.fixed_point_norm, dtype=np.float64).tolist(),
             "linf_gap": self.raw.get("linf_gap", {}),
             "gamma": dict(self.gamma),
             "linf_unique": self.linf_unique,
@@ -63,7 +65,9 @@ class References:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> References:
         return cls(
-            fixed_point_norm=None if d.get("fixed_point_norm") is None else np.asarray(d["fixed_point_norm"], dtype=np.float64),
+            fixed_point_norm=None
+            if d.get("fixed_point_norm") is None
+            else np.asarray(d["fixed_point_norm"], dtype=np.float64),
             raw={"linf_gap": dict(d.get("linf_gap", {}))},
             directions={k: np.asarray(v, dtype=np.float64) for k, v in d["directions"].items()},
             gamma={k: float(v) for k, v in d["gamma"].items()},
@@ -115,7 +119,9 @@ def compute_references(X: np.ndarray, y: np.ndarray, which: Iterable[str] = REFE
             linf_unique = getattr(mmi, "unique", None)
             linf_unique = None if linf_unique is None else bool(linf_unique)
             if linf_unique is False:
-                notes.append("the l-inf max-margin direction is not unique: l-inf is judged by the margin ratio, not the cosine")
+                notes.append(
+                    "the l-inf max-margin direction is not unique: l-inf is judged by the margin ratio, not the cosine"
+                )
         if "fixed_point" in which:
             try:
                 fp = fixed_point(X64, y64)
@@ -184,7 +190,11 @@ def nearest_reference(metrics: Mapping[str, Any], refs: References) -> str | Non
 def final_metrics(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> dict[str, Any]:
     """Metrics of the last checkpoint (the limit direction estimate) as a flat JSON-ready dict."""
     cmp = compare(traj.w[-1:], X, y, refs)
-    out: dict[str, Any] = {"steps": int(traj.steps[-1]), "norm": float(traj.norm[-1]), "log_loss": float(traj.log_loss[-1])}
+    out: dict[str, Any] = {
+        "steps": int(traj.steps[-1]),
+        "norm": float(traj.norm[-1]),
+        "log_loss": float(traj.log_loss[-1]),
+    }
     out.update({k: float(v[0]) for k, v in cmp.items()})
     out["nearest"] = nearest_reference(out, refs)
     return out
@@ -201,8 +211,9 @@ def attach(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> 
     return traj
 
 
-
-def predict(X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_beta2: bool = False, compute: bool = True) -> dict[str, Any]:
+def predict(
+    X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_beta2: bool = False, compute: bool = True
+) -> dict[str, Any]:
     """``ib.predicted_direction`` for a normalized configuration, as JSON: ``kind``, ``reason``,
     ``confidence``, ``notes`` and (with ``compute``) the unit direction ``w`` and, for l-inf, its
     ``gamma_linf`` / ``unique``. Errors are reported as kind "error", never raised: the theory is a
@@ -222,7 +233,12 @@ def predict(X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_b
             )
     except Exception as exc:  # noqa: BLE001 - reported in the record instead
         return {"kind": "error", "reason": f"{type(exc).__name__}: {exc}", "confidence": "none", "notes": []}
-    out: dict[str, Any] = {"kind": pred.kind, "reason": pred.reason, "confidence": pred.confidence, "notes": list(pred.notes)}
+    out: dict[str, Any] = {
+        "kind": pred.kind,
+        "reason": pred.reason,
+        "confidence": pred.confidence,
+        "notes": list(pred.notes),
+    }
     if pred.w is not None:
         out["w"] = np.asarray(pred.w, dtype=np.float64).tolist()
         if pred.kind == "linf":
@@ -232,7 +248,12 @@ def predict(X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_b
 
 
 def prediction_metrics(
-    w: np.ndarray, X: np.ndarray, y: np.ndarray, prediction: Mapping[str, Any], refs: References | None = None, name: str = "predicted"
+    w: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    prediction: Mapping[str, Any],
+    refs: References | None = None,
+    name: str = "predicted",
 ) -> dict[str, Any]:
     """Distance of one direction w (d,) from a :func:`predict` result: ``cos_<name>`` and
     ``dist_<name>`` (1 - cos; for a non-unique l-inf prediction, 1 - the l-inf margin ratio), the
@@ -246,7 +267,7 @@ def prediction_metrics(
     cos = float(cosines_of_rows(w.astype(dt)[None, :], predicted.astype(dt))[0])
     out[f"cos_{name}"] = cos
     out[f"dist_{name}"] = 1.0 - cos
-    for ref_name, ref in (refs.directions.items() if refs is not None else ()):
+    for ref_name, ref in refs.directions.items() if refs is not None else ():
         out[f"{name}_gap_{ref_name}"] = float(1.0 - cosines_of_rows(predicted[None, :], ref)[0])
     if prediction.get("kind") == "linf" and prediction.get("unique") is False:
         Z = np.asarray(y, dtype=dt)[:, None] * np.asarray(X, dtype=dt)

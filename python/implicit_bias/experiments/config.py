@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
-from .. import datasets
+from .. import _core, datasets
 from .. import optimizers as _opt
 from .. import schedules as _sched
 from .._validation import DTYPE_NAMES, LOSSES, MAX_STEPS, ORDERS, check_fits
@@ -60,7 +59,15 @@ DATASET_ALIASES = {
 
 def optimizer_classes() -> dict[str, type[_opt.Optimizer]]:
     out = {cls.__name__.lower(): cls for cls in _opt.ALL_OPTIMIZERS}
-    out.update({"sgd": _opt.GD, "signgd": _opt.SignGD, "sign_gd": _opt.SignGD, "adam_proxy": _opt.AdamProxy, "adamproxy": _opt.AdamProxy})
+    out.update(
+        {
+            "sgd": _opt.GD,
+            "signgd": _opt.SignGD,
+            "sign_gd": _opt.SignGD,
+            "adam_proxy": _opt.AdamProxy,
+            "adamproxy": _opt.AdamProxy,
+        }
+    )
     return out
 
 
@@ -76,7 +83,7 @@ def normalize_optimizer(spec: Any) -> dict[str, Any]:
     if not isinstance(spec, Mapping):
         raise ValueError(f"optimizer: must be a name such as 'Adam' or a table with a 'name' key, got {spec!r}")
     if "name" not in spec:
-        raise ValueError("optimizer.name: missing (e.g. name = \"Adam\")")
+        raise ValueError('optimizer.name: missing (e.g. name = "Adam")')
     classes = optimizer_classes()
     name = str(spec["name"]).lower()
     if name not in classes:
@@ -119,7 +126,9 @@ def normalize_lr(spec: Any) -> dict[str, Any]:
                 if key in defaults and params[key] == defaults[key]:
                     params.pop(key)
                     continue
-                raise ValueError(f"lr.{key}: the {kind} schedule has no parameter {key!r} (allowed: {', '.join(allowed)})")
+                raise ValueError(
+                    f"lr.{key}: the {kind} schedule has no parameter {key!r} (allowed: {', '.join(allowed)})"
+                )
         if "eta0" not in params:
             raise ValueError("lr.eta0: missing (the initial learning rate)")
         for name, p in signature.items():
@@ -143,7 +152,9 @@ def _parse_data_string(text: str) -> dict[str, Any]:
     if text.startswith("sklearn:"):
         parts = text.split(":")
         if len(parts) not in (2, 3) or not parts[1]:
-            raise ValueError(f"data: {text!r} must look like sklearn:NAME or sklearn:NAME:A,B (e.g. sklearn:digits:0,1)")
+            raise ValueError(
+                f"data: {text!r} must look like sklearn:NAME or sklearn:NAME:A,B (e.g. sklearn:digits:0,1)"
+            )
         out: dict[str, Any] = {"sklearn": parts[1]}
         if len(parts) == 3:
             classes = [c.strip() for c in parts[2].split(",")]
@@ -174,7 +185,12 @@ def normalize_data(spec: Any) -> dict[str, Any]:
         extra = set(spec) - {"sklearn", "classes", "standardize"}
         if extra:
             raise ValueError(f"data.{sorted(extra)[0]}: a scikit-learn data set takes only classes and standardize")
-        out = {"sklearn": str(spec["sklearn"]), "classes": None, "standardize": True, **{k: v for k, v in spec.items() if k != "sklearn"}}
+        out = {
+            "sklearn": str(spec["sklearn"]),
+            "classes": None,
+            "standardize": True,
+            **{k: v for k, v in spec.items() if k != "sklearn"},
+        }
         if out["classes"] is not None:
             if isinstance(out["classes"], (str, bytes)) or len(out["classes"]) != 2:
                 raise ValueError(f"data.classes: must be two classes, got {out['classes']!r}")
@@ -183,10 +199,14 @@ def normalize_data(spec: Any) -> dict[str, Any]:
             raise ValueError(f"data.standardize: must be true or false, got {out['standardize']!r}")
         return out
     if "name" not in spec:
-        raise ValueError("data.name: missing (one of gaussian, generalized_rademacher, shifted_diagonal) or give data.path")
+        raise ValueError(
+            "data.name: missing (one of gaussian, generalized_rademacher, shifted_diagonal) or give data.path"
+        )
     name = str(spec.pop("name")).lower()
     if name not in DATASET_ALIASES:
-        raise ValueError(f"data.name: unknown data set {name!r}; known: gaussian, generalized_rademacher (gr), shifted_diagonal")
+        raise ValueError(
+            f"data.name: unknown data set {name!r}; known: gaussian, generalized_rademacher (gr), shifted_diagonal"
+        )
     name = DATASET_ALIASES[name]
     fn = getattr(datasets, name)
     sig = inspect.signature(fn)
@@ -201,7 +221,9 @@ def normalize_data(spec: Any) -> dict[str, Any]:
     return {"name": name, **spec}
 
 
-def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, allow_arrays: bool = False) -> dict[str, Any]:
+def normalize_config(
+    config: Mapping[str, Any], *, require_steps: bool = True, allow_arrays: bool = False
+) -> dict[str, Any]:
     """Validate a run configuration and return its canonical, JSON-ready form.
 
     Unknown or bad keys raise ``ValueError`` naming the key (``optimizer.beta2: ...``). Defaults:
@@ -215,9 +237,11 @@ def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, a
             raise ValueError(f"{key}: unknown configuration key (allowed: {', '.join(CONFIG_KEYS)})")
     cfg = {**DEFAULTS, **config}
     if "data" not in cfg:
-        raise ValueError("data: missing (a data set name with its parameters, sklearn:NAME:A,B, or a path to a data file)")
+        raise ValueError(
+            "data: missing (a data set name with its parameters, sklearn:NAME:A,B, or a path to a data file)"
+        )
     if "optimizer" not in cfg:
-        raise ValueError("optimizer: missing (e.g. {name = \"Adam\", beta2 = 0.999})")
+        raise ValueError('optimizer: missing (e.g. {name = "Adam", beta2 = 0.999})')
     arrays = allow_arrays and isinstance(cfg["data"], Mapping) and cfg["data"].get("name") == "<arrays>"
     data = dict(cfg["data"]) if arrays else normalize_data(cfg["data"])
     out: dict[str, Any] = {"data": data, "optimizer": normalize_optimizer(cfg["optimizer"])}
@@ -229,7 +253,7 @@ def normalize_config(config: Mapping[str, Any], *, require_steps: bool = True, a
     elif isinstance(b, (int, np.integer)) and not isinstance(b, bool) and b >= 1:
         out["batch_size"] = int(b)
     else:
-        raise ValueError(f"batch_size: must be a positive integer or \"n\" (full batch), got {b!r}")
+        raise ValueError(f'batch_size: must be a positive integer or "n" (full batch), got {b!r}')
     if cfg["order"] not in ORDERS:
         raise ValueError(f"order: must be one of {', '.join(ORDERS)}, got {cfg['order']!r}")
     out["order"] = cfg["order"]
@@ -282,7 +306,11 @@ def build_tag() -> dict[str, Any]:
     """What identifies the code a result came from: the package version, the cell layout, whether
     the core was built with OpenMP, and the core's own build information when it exposes some
     (``implicit_bias._core.build_info``, a mapping or a callable returning one)."""
-    tag: dict[str, Any] = {"version": __version__, "cell_format": CELL_FORMAT, "openmp": bool(getattr(_core, "openmp", False))}
+    tag: dict[str, Any] = {
+        "version": __version__,
+        "cell_format": CELL_FORMAT,
+        "openmp": bool(getattr(_core, "openmp", False)),
+    }
     info = getattr(_core, "build_info", None)
     if callable(info):
         info = info()
@@ -294,7 +322,9 @@ def build_tag() -> dict[str, Any]:
 def config_key(config: Mapping[str, Any], data_sha: str | None = None) -> str:
     """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON,
     the data hash and :func:`build_tag` (so a new version or build never reuses old cells)."""
-    payload = json.dumps({"config": config, "data_sha256": data_sha, "build": build_tag()}, sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(
+        {"config": config, "data_sha256": data_sha, "build": build_tag()}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -309,7 +339,11 @@ def run_bytes(config: Mapping[str, Any], d: int) -> int:
 def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
     """Refuse runs on data of dimension d whose checkpoints and states, together, cannot fit in memory."""
     total = sum(run_bytes(c, d) for c in configs)
-    check_fits("checkpoints", total, f"{len(configs)} run{'s' if len(configs) > 1 else ''} of d = {d} with up to {max(int(c['checkpoints']) for c in configs)} checkpoints")
+    check_fits(
+        "checkpoints",
+        total,
+        f"{len(configs)} run{'s' if len(configs) > 1 else ''} of d = {d} with up to {max(int(c['checkpoints']) for c in configs)} checkpoints",
+    )
 
 
 def resolve_batch(config: Mapping[str, Any], n: int) -> int:
@@ -330,8 +364,6 @@ def run_kwargs(config: Mapping[str, Any], n: int) -> dict[str, Any]:
         "loss": config["loss"],
         "seed": config["seed"],
     }
-
-
 
 
 # ============================================================================ sweeps
@@ -389,7 +421,6 @@ def set_param(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return cfg
 
 
-
 def jsonable(x: Any) -> Any:
     if isinstance(x, Mapping):
         return {str(k): jsonable(v) for k, v in x.items()}
@@ -402,4 +433,3 @@ def jsonable(x: Any) -> Any:
     if isinstance(x, np.generic):
         return x.item()
     return x
-

@@ -12,6 +12,7 @@ import numpy as np
 from .. import datasets
 from .config import normalize_data
 
+
 def data_message(exc: Exception, params: Mapping[str, Any]) -> str:
     """A data-set generator's error, with its parameter names as configuration keys
     (``n: must be ...`` -> ``data.n: must be ...``)."""
@@ -62,4 +63,3 @@ def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isin(y, (-1, 1))):
         raise ValueError("data: labels y must be -1 or +1")
     return X, y
-

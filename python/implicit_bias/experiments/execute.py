@@ -19,11 +19,14 @@ from .compare import attach, final_metrics
 from .config import build_tag, check_run_sizes, run_kwargs
 from .store import Cell, DataCache, Store
 
+
 def run_remote(X: np.ndarray, y: np.ndarray, config: dict[str, Any]) -> Trajectory:
     """Executor task: one configuration on one worker (plain ``ib.train``, bit-identical to ensembles)."""
     kwargs = run_kwargs(config, X.shape[0])
     opt = kwargs.pop("optimizer")
-    return train(X, y, opt, steps=config["steps"], dtype=np.dtype(config["dtype"]), checkpoints=config["checkpoints"], **kwargs)
+    return train(
+        X, y, opt, steps=config["steps"], dtype=np.dtype(config["dtype"]), checkpoints=config["checkpoints"], **kwargs
+    )
 
 
 def ensemble_runs(data: PreparedData, configs: Sequence[Mapping[str, Any]]) -> list[Run]:
@@ -155,7 +158,9 @@ def execute(
     try:
         deferred = run_cells(todo, cache, claim, finish, executor=executor, threads=threads, bar=bar, wait=False)
         if deferred:
-            bar.set_postfix_str(f"waiting for {len(deferred)} cells that {store.lock(deferred[0].key).owner()} is computing")
+            bar.set_postfix_str(
+                f"waiting for {len(deferred)} cells that {store.lock(deferred[0].key).owner()} is computing"
+            )
             run_cells(deferred, cache, claim, finish, executor=executor, threads=threads, bar=bar, wait=True)
     finally:
         for lock in locks.values():
@@ -235,18 +240,24 @@ def run_cells(
 def check_executor_spec(spec: Any, name: str = "dask") -> str:
     """Validate an executor spec (see :func:`default_executor`) without starting anything."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}")
+        raise ValueError(
+            f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}"
+        )
     spec = spec.strip()
     if spec == "dask" or spec.startswith("dask:"):
         if spec != "dask":
             count = spec.split(":", 1)[1]
             if not count.isdigit() or not 1 <= int(count) <= MAX_THREADS:
-                raise ValueError(f"{name}: the number of local workers in 'dask:N' must be an integer in [1, {MAX_THREADS}], got {count!r}")
+                raise ValueError(
+                    f"{name}: the number of local workers in 'dask:N' must be an integer in [1, {MAX_THREADS}], got {count!r}"
+                )
         return spec
     scheme, sep, rest = spec.partition("://")
     host, colon, port = (rest if sep else spec).rpartition(":")
     if (sep and not scheme.isalnum()) or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}")
+        raise ValueError(
+            f"{name}: must be 'dask', 'dask:N' or a scheduler address such as tcp://host:8786, got {spec!r}"
+        )
     return spec
 
 

@@ -12,6 +12,7 @@ from .claims import DEFAULT_THRESHOLDS
 from .compare import REFERENCE_LABELS
 from .config import jsonable
 
+
 @dataclass
 class ClaimResult:
     """Outcome of one claim: one row per run, and PASS / FAIL / REPORT."""
@@ -113,7 +114,9 @@ def _markdown(s: Summary) -> str:
     L: list[str] = []
     mode = "quick (reduced size)" if s.quick else "full (research size)"
     L.append(f"# implicit-bias reproduce — {mode}\n")
-    L.append(f"Package version {s.version}; wall time {s.seconds:.1f} s; overall: **{'PASS' if s.passed else 'FAIL'}**.\n")
+    L.append(
+        f"Package version {s.version}; wall time {s.seconds:.1f} s; overall: **{'PASS' if s.passed else 'FAIL'}**.\n"
+    )
     L.append(
         "Metrics are those of the last iterate w = w_T. cos = cosine to the reference direction (l2 max margin, l-inf max "
         "margin, fixed point w*); ratio = normalized margin over the optimum in that norm (1 = max margin). "
@@ -133,13 +136,21 @@ def _markdown(s: Summary) -> str:
         L.append(f"*Illustration (d = 2, {s.illustration['data']}):* nearest reference of each limit: {near}.\n")
         L.append(f"![2-D illustration]({s.illustration['figure']})\n")
     if s.real_data:
-        L.append(f"*Real data ({s.real_data['data']}):* distance of each limit from the references (no claim; reported).\n")
-        L.append("| Run | steps | 1 − cos l2 | l-inf: 1 − cos (1 − ratio if non-unique) | 1 − cos w* | ratio l-inf | nearest |")
+        L.append(
+            f"*Real data ({s.real_data['data']}):* distance of each limit from the references (no claim; reported).\n"
+        )
+        L.append(
+            "| Run | steps | 1 − cos l2 | l-inf: 1 − cos (1 − ratio if non-unique) | 1 − cos w* | ratio l-inf | nearest |"
+        )
         L.append("|---|---|---|---|---|---|---|")
         for r in s.real_data["runs"]:
-            cells = [f"{r[k]:.2e}" if r.get(k) is not None else "—" for k in ("dist_l2", "dist_linf", "dist_fixed_point")]
+            cells = [
+                f"{r[k]:.2e}" if r.get(k) is not None else "—" for k in ("dist_l2", "dist_linf", "dist_fixed_point")
+            ]
             ratio = f"{r['ratio_linf']:.4f}" if r.get("ratio_linf") is not None else "—"
-            L.append(f"| {r['label']} | {r['steps']:.0e} | {' | '.join(cells)} | {ratio} | {_nearest_label(r.get('nearest'))} |")
+            L.append(
+                f"| {r['label']} | {r['steps']:.0e} | {' | '.join(cells)} | {ratio} | {_nearest_label(r.get('nearest'))} |"
+            )
         L.append("")
         for note in s.real_data.get("notes", []):
             L.append(f"> {note}\n")
@@ -163,7 +174,9 @@ def _markdown(s: Summary) -> str:
             L.append(f"*Claim-level check:* {c.check}\n")
         matched = any("dist_predicted" in r["metrics"] for r in c.rows)
         extra_head, extra_rule = (" 1 − cos to its prediction |", "---|") if matched else ("", "")
-        L.append(f"| Run | steps | cos l2 | cos l-inf | cos w* | ratio l2 | ratio l-inf | ratio w* |{extra_head} nearest | theory | prediction | result |")
+        L.append(
+            f"| Run | steps | cos l2 | cos l-inf | cos w* | ratio l2 | ratio l-inf | ratio w* |{extra_head} nearest | theory | prediction | result |"
+        )
         L.append(f"|---|---|---|---|---|---|---|---|{extra_rule}---|---|---|---|")
         for r in c.rows:
             m = r["metrics"]
@@ -177,11 +190,11 @@ def _markdown(s: Summary) -> str:
             )
         L.append("")
         if any(r.get("linf_unique") is False for r in c.rows):
-            L.append("† the l-inf maximiser of this data set is not unique: the cosine to the solver's maximiser means little; read the l-inf margin ratio.\n")
+            L.append(
+                "† the l-inf maximiser of this data set is not unique: the cosine to the solver's maximiser means little; read the l-inf margin ratio.\n"
+            )
         for note in c.notes:
             L.append(f"> {note}\n")
         if c.figure:
             L.append(f"![claim {c.number}]({c.figure})\n")
     return "\n".join(L)
-
-

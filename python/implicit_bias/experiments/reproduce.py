@@ -15,17 +15,31 @@ import numpy as np
 from .. import plots
 from .._version import __version__
 from ..engine.ensemble import check_threads
-from .claims import CLAIMS, DATA_2D, DATA_LABEL, PREDICTION_KINDS, RunSpec, claim_definitions, evaluate, illustration_runs, real_data_runs
-from .claims import DEFAULT_THRESHOLDS, MATCHED_KINDS
+from .claims import (
+    CLAIMS,
+    DATA_2D,
+    DATA_LABEL,
+    DEFAULT_THRESHOLDS,
+    MATCHED_KINDS,
+    PREDICTION_KINDS,
+    RunSpec,
+    claim_definitions,
+    evaluate,
+    illustration_runs,
+    real_data_runs,
+)
 from .compare import prediction_metrics
 from .config import config_key, normalize_config
 from .execute import execute
 from .report import ClaimResult, Summary
 from .run import theory_record
-from .transition import transition_data
 from .store import Cell, DataCache, Store, atomic_write_text, prepare_out_dir
+from .transition import transition_data
 
-def _prediction_for(predictions: Mapping[Any, Any] | None, number: int, spec: RunSpec) -> tuple[str | None, float | None, bool]:
+
+def _prediction_for(
+    predictions: Mapping[Any, Any] | None, number: int, spec: RunSpec
+) -> tuple[str | None, float | None, bool]:
     """The prediction of a run (the claim's, or an override), its threshold, and whether overridden."""
     if predictions:
         for key in (f"claim{number}:{spec.label}", f"claim{number}", number, str(number)):
@@ -35,7 +49,9 @@ def _prediction_for(predictions: Mapping[Any, Any] | None, number: int, spec: Ru
                 if kind is None:
                     return None, None, True
                 if kind not in PREDICTION_KINDS:
-                    raise ValueError(f"predictions[{key!r}]: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
+                    raise ValueError(
+                        f"predictions[{key!r}]: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}"
+                    )
                 thr = spec.threshold if kind == spec.expect and spec.threshold is not None else DEFAULT_THRESHOLDS[kind]
                 return kind, thr, kind != spec.expect
     return spec.expect, spec.threshold, False
@@ -83,7 +99,9 @@ def reproduce(
                 raise ValueError(f"predictions: key {key!r} must look like 'claim5', 5 or 'claim4:<run label>'")
             value = predictions[key]
             if not callable(value) and value is not None and value not in PREDICTION_KINDS:
-                raise ValueError(f"predictions[{key!r}]: unknown prediction {value!r}; use one of {', '.join(PREDICTION_KINDS)} or None")
+                raise ValueError(
+                    f"predictions[{key!r}]: unknown prediction {value!r}; use one of {', '.join(PREDICTION_KINDS)} or None"
+                )
     defs = claim_definitions(quick)
     if threads is not None:
         check_threads(threads)
@@ -103,7 +121,16 @@ def reproduce(
         for k, spec in enumerate(illustration_runs(quick)):
             cfg = normalize_config(spec.config)
             cells[(0, k)] = Cell(config_key(cfg, None), cfg, {"claim": 0, "label": spec.label})
-    results = execute(list(cells.values()), cache, store, threads=threads, executor=executor, progress=progress, desc="reproduce", resume=resume)
+    results = execute(
+        list(cells.values()),
+        cache,
+        store,
+        threads=threads,
+        executor=executor,
+        progress=progress,
+        desc="reproduce",
+        resume=resume,
+    )
     theory_cache: dict[str, dict[str, Any]] = {}
     claim_results: list[ClaimResult] = []
     for num in numbers:
@@ -142,7 +169,9 @@ def reproduce(
                 ok, crit, _ = evaluate(kind, thr, m, refs)
                 row.update(result="PASS" if ok else "FAIL", criterion=crit)
             if theory:
-                tkey = json.dumps([sha, cell.config["optimizer"], cell.config["batch_size"], cell.config["order"]], sort_keys=True)
+                tkey = json.dumps(
+                    [sha, cell.config["optimizer"], cell.config["batch_size"], cell.config["order"]], sort_keys=True
+                )
                 if tkey not in theory_cache:
                     theory_cache[tkey] = theory_record(X, y, cell.config)
                 row["theory"] = theory_cache[tkey]["kind"]
@@ -162,7 +191,9 @@ def reproduce(
             elif ok and status == "REPORT":
                 status = "PASS"
         if any(r["overridden"] for r in rows):
-            notes.append("Predictions overridden by the caller (predictions=...): PASS/FAIL is judged against the override.")
+            notes.append(
+                "Predictions overridden by the caller (predictions=...): PASS/FAIL is judged against the override."
+            )
         result = ClaimResult(num, cdef.title, cdef.statement, cdef.setting, status, rows, check_text, None, notes)
         fig_name = f"claim{num}.png"
         trajs = {r["label"]: results[r["key"]][0] for r in rows}
@@ -177,7 +208,11 @@ def reproduce(
         finals = {spec.label: results[cells[(0, k)].key][0].w[-1] for k, spec in enumerate(specs)}
         nearest = {spec.label: results[cells[(0, k)].key][1]["metrics"]["nearest"] for k, spec in enumerate(specs)}
         plots.decision_boundaries(
-            X2, y2, finals, references=refs2, path=out / "illustration_2d.png",
+            X2,
+            y2,
+            finals,
+            references=refs2,
+            path=out / "illustration_2d.png",
             title=f"d = 2 example: limit directions after {specs[0].config['steps']:.0e} steps",
         )
         extra = {"figure": "illustration_2d.png", "data": DATA_2D, "nearest": nearest}
@@ -188,8 +223,14 @@ def reproduce(
             "data": "scikit-learn digits, classes 0 vs 1 (standardized, all-zero pixels dropped)",
             "notes": list(refs_real.notes),
             "runs": [
-                {"label": spec.label, "steps": results[cells[(-1, k)].key][1]["metrics"]["steps"],
-                 **{key: results[cells[(-1, k)].key][1]["metrics"].get(key) for key in ("dist_l2", "dist_linf", "dist_fixed_point", "ratio_linf", "nearest")}}
+                {
+                    "label": spec.label,
+                    "steps": results[cells[(-1, k)].key][1]["metrics"]["steps"],
+                    **{
+                        key: results[cells[(-1, k)].key][1]["metrics"].get(key)
+                        for key in ("dist_l2", "dist_linf", "dist_fixed_point", "ratio_linf", "nearest")
+                    },
+                }
                 for k, spec in enumerate(real_specs)
             ],
         }
@@ -200,7 +241,9 @@ def reproduce(
     return summary
 
 
-def _transition(claim_results: list[ClaimResult], results: Mapping[str, Any], cache: DataCache, out: Path) -> dict[str, Any]:
+def _transition(
+    claim_results: list[ClaimResult], results: Mapping[str, Any], cache: DataCache, out: Path
+) -> dict[str, Any]:
     """Draw ``transition.png`` from claims 6, 7 (batch size, order) and 9 (beta2): predicted curves
     for b = 1 .. n and every order, with the claims' runs as markers (our extension)."""
     by_number = {c.number: c for c in claim_results}
@@ -216,7 +259,11 @@ def _transition(claim_results: list[ClaimResult], results: Mapping[str, Any], ca
         inc_adam.append((b2, results[r["key"]][0].w[-1]))
     data = transition_data(X, y, runs, epoch_maps=epoch_maps, inc_adam=inc_adam)
     plots.transition_figure(
-        data["predicted"], data["measured"], beta2=data["beta2"], beta2_measured=data["beta2_measured"], n=data["n"],
+        data["predicted"],
+        data["measured"],
+        beta2=data["beta2"],
+        beta2_measured=data["beta2_measured"],
+        n=data["n"],
         path=out / "transition.png",
     )
     return {"figure": "transition.png", **data}

@@ -18,6 +18,7 @@ from .config import check_run_sizes, data_hash, normalize_config, run_kwargs
 from .data import load_data
 from .store import atomic_write_text, prepare_out_dir
 
+
 def run_config(
     config: Mapping[str, Any],
     *,
@@ -79,13 +80,17 @@ def check_file_stem(key: str, name: Any) -> str:
         raise ValueError(f"{key}: must be a non-empty file name, got {name!r}")
     seps = {"/", "\\", os.sep, *([os.altsep] if os.altsep else [])}
     if any(c in name for c in seps) or ".." in name or "\0" in name:
-        raise ValueError(f"{key}: must be a plain file name without path separators or '..', got {name!r} (it would write outside the output folder)")
+        raise ValueError(
+            f"{key}: must be a plain file name without path separators or '..', got {name!r} (it would write outside the output folder)"
+        )
     if len(name.encode()) > 200:
         raise ValueError(f"{key}: too long ({len(name.encode())} bytes; at most 200)")
     return name
 
 
-def save_run(traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None) -> dict[str, Path]:
+def save_run(
+    traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None
+) -> dict[str, Path]:
     """Write ``<name>.npz`` (trajectory), ``<name>.json`` (record) and ``<name>.png`` to ``out_dir``."""
     check_file_stem("name", name)
     out = prepare_out_dir(out_dir, "out_dir")
@@ -94,5 +99,3 @@ def save_run(traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.Path
     atomic_write_text(paths["json"], json.dumps(record, indent=1))
     plots.run_figure(traj, record, X=X, y=y, path=paths["png"])
     return paths
-
-

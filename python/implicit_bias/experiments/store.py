@@ -42,6 +42,7 @@ try:  # POSIX; elsewhere cells are not locked (one process per output folder)
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
+
 # ============================================================================ checked files
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file unique to this process and a rename
@@ -151,7 +152,9 @@ class DataCache:
                 try:
                     refs = References.from_json(cached["references"])
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    warnings.warn(f"{path}: not a references record ({exc}); computing it again", StoreWarning, stacklevel=2)
+                    warnings.warn(
+                        f"{path}: not a references record ({exc}); computing it again", StoreWarning, stacklevel=2
+                    )
             elif cached is not None:
                 warnings.warn(f"{path}: references of other data; computing them again", StoreWarning, stacklevel=2)
             if refs is None:
@@ -259,7 +262,9 @@ class Store:
     def lock(self, key: str) -> CellLock:
         return CellLock(self.root / f"{key}.lock")
 
-    def check(self, key: str, config: Mapping[str, Any] | None = None) -> tuple[tuple[Trajectory, dict[str, Any]] | None, str | None]:
+    def check(
+        self, key: str, config: Mapping[str, Any] | None = None
+    ) -> tuple[tuple[Trajectory, dict[str, Any]] | None, str | None]:
         """``((trajectory, record), None)`` for a complete, verified cell; ``(None, None)`` when
         nothing is stored under ``key``; ``(None, reason)`` when what is stored cannot be trusted."""
         npz, js = self.paths(key)
@@ -293,7 +298,9 @@ class Store:
             return None, f"{npz}: {exc}"
         return (traj, record), None
 
-    def fetch(self, key: str, config: Mapping[str, Any] | None = None, *, warn: bool = True) -> tuple[Trajectory, dict[str, Any]] | None:
+    def fetch(
+        self, key: str, config: Mapping[str, Any] | None = None, *, warn: bool = True
+    ) -> tuple[Trajectory, dict[str, Any]] | None:
         """The verified cell, or None; a cell that is there but cannot be trusted gives a
         :class:`StoreWarning` naming the file (when ``warn``)."""
         result, reason = self.check(key, config)

@@ -17,18 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets
-from .. import plots
+from .. import datasets, plots
 from .._format import value_label
 from .._validation import check_choice
 from .._version import __version__
 from ..engine import Trajectory
 from ..engine.ensemble import check_threads
 from ..engine.persistence import temporary_path
-from .config import DATASET_ALIASES, config_key, data_hash, jsonable, normalize_config, set_param
 from .compare import prediction_metrics
+from .config import DATASET_ALIASES, config_key, data_hash, jsonable, normalize_config, set_param
 from .execute import execute
 from .store import Cell, DataCache, Store, atomic_write_text, prepare_out_dir
+
 
 @dataclass
 class SweepResult:
@@ -56,7 +56,9 @@ class SweepResult:
             import pandas as pd
         except ImportError as exc:
             raise ImportError("to_dataframe needs pandas: pip install pandas") from exc
-        return pd.DataFrame([{k: value_label(v) if isinstance(v, Mapping) else v for k, v in row.items()} for row in self.rows])
+        return pd.DataFrame(
+            [{k: value_label(v) if isinstance(v, Mapping) else v for k, v in row.items()} for row in self.rows]
+        )
 
     def aggregate(self, metric: str) -> np.ndarray:
         """Mean of ``metric`` over seeds on the grid, shape (len(axis 0), len(axis 1)) (1-D grids: (k, 1))."""
@@ -66,7 +68,13 @@ class SweepResult:
         acc = np.full((len(a0), len(a1)), np.nan)
         for i, u in enumerate(a0):
             for j, v in enumerate(a1):
-                vals = [r[metric] for r in self.rows if value_label(r[keys[0]]) == u and (len(keys) < 2 or value_label(r[keys[1]]) == v) and r.get(metric) is not None]
+                vals = [
+                    r[metric]
+                    for r in self.rows
+                    if value_label(r[keys[0]]) == u
+                    and (len(keys) < 2 or value_label(r[keys[1]]) == v)
+                    and r.get(metric) is not None
+                ]
                 if vals:
                     acc[i, j] = float(np.mean(vals))
         return acc
@@ -130,7 +138,9 @@ def sweep(
         raise ValueError("grid: must map one or two parameter names to lists of values")
     if len(grid) > 2:
         raise ValueError(f"grid: at most two parameters (a phase diagram), got {len(grid)}: {', '.join(grid)}")
-    grid = {str(k): list(v) if not isinstance(v, (str, bytes)) and isinstance(v, Iterable) else [v] for k, v in grid.items()}
+    grid = {
+        str(k): list(v) if not isinstance(v, (str, bytes)) and isinstance(v, Iterable) else [v] for k, v in grid.items()
+    }
     for k, v in grid.items():
         if not v:
             raise ValueError(f"grid.{k}: empty list of values")
@@ -154,7 +164,7 @@ def sweep(
         base["data"] = {"name": "<arrays>", "sha256": data_sha}
     cells: list[Cell] = []
     rows_meta: list[dict[str, Any]] = []
-    
+
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         for s in seeds:
@@ -162,7 +172,12 @@ def sweep(
             for k, v in zip(keys, values):
                 raw = set_param(raw, k, v)
             raw["seed"] = s
-            if seed_data and isinstance(raw.get("data"), Mapping) and "name" in raw["data"] and raw["data"]["name"] != "<arrays>":
+            if (
+                seed_data
+                and isinstance(raw.get("data"), Mapping)
+                and "name" in raw["data"]
+                and raw["data"]["name"] != "<arrays>"
+            ):
                 name = DATASET_ALIASES.get(str(raw["data"]["name"]).lower())
                 if name is not None:
                     if "seed" in inspect.signature(getattr(datasets, name)).parameters:
@@ -176,13 +191,27 @@ def sweep(
             cells.append(Cell(config_key(cfg, data_sha), cfg, meta))
             rows_meta.append(meta)
     prepare_out_dir(out, "out_dir")
-    atomic_write_text(out / "sweep.json", json.dumps({"base": jsonable(base), "grid": jsonable(grid), "seeds": seeds, "version": __version__}, indent=1))
+    atomic_write_text(
+        out / "sweep.json",
+        json.dumps({"base": jsonable(base), "grid": jsonable(grid), "seeds": seeds, "version": __version__}, indent=1),
+    )
     cache = DataCache(out / "references", arrays=data)
     store = Store(out / "cells")
     stats: dict[str, int] = {}
     interrupted = False
     try:
-        results = execute(cells, cache, store, executor=executor, threads=threads, progress=progress, desc="sweep", callback=callback, resume=resume, stats=stats)
+        results = execute(
+            cells,
+            cache,
+            store,
+            executor=executor,
+            threads=threads,
+            progress=progress,
+            desc="sweep",
+            callback=callback,
+            resume=resume,
+            stats=stats,
+        )
     except KeyboardInterrupt:
         interrupted = True
         results = {}
@@ -196,7 +225,12 @@ def sweep(
         if cell.key not in results:
             continue
         _, record = results[cell.key]
-        row = {**{k: cell.meta[k] for k in keys}, "seed": cell.meta["seed"], "key": cell.key, "steps": record["metrics"]["steps"]}
+        row = {
+            **{k: cell.meta[k] for k in keys},
+            "seed": cell.meta["seed"],
+            "key": cell.key,
+            "steps": record["metrics"]["steps"],
+        }
         row.update({m: record["metrics"].get(m) for m in TABLE_METRICS})
         if reference != "none":
             X, y, _ = cache.data(cell.config["data"])
@@ -204,7 +238,19 @@ def sweep(
             matched = prediction_metrics(results[cell.key][0].w[-1], X, y, prediction)
             row.update({"predicted_kind": matched["predicted_kind"], "dist_predicted": matched.get("dist_predicted")})
         rows.append(row)
-    res = SweepResult(out, grid, seeds, rows, out / "table.csv", out / "table.json", None, stats.get("ran", 0), skipped, not interrupted, stats.get("waited", 0))
+    res = SweepResult(
+        out,
+        grid,
+        seeds,
+        rows,
+        out / "table.csv",
+        out / "table.json",
+        None,
+        stats.get("ran", 0),
+        skipped,
+        not interrupted,
+        stats.get("waited", 0),
+    )
     write_table(res, keys)
     if plot and rows:
         res.figure = out / "phase_diagram.png"
@@ -229,7 +275,12 @@ def sweep_title(base: Mapping[str, Any], seeds: Sequence[int], swept: Sequence[s
         cfg = normalize_config(base, require_steps=False, allow_arrays=True)
         opt = cfg["optimizer"]
         swept_names = {k.split(".")[-1] for k in swept}
-        name = opt["name"] + "(" + ", ".join(f"{k}={'·' if k in swept_names else value_label(v)}" for k, v in opt.items() if k != "name") + ")"
+        name = (
+            opt["name"]
+            + "("
+            + ", ".join(f"{k}={'·' if k in swept_names else value_label(v)}" for k, v in opt.items() if k != "name")
+            + ")"
+        )
         data = cfg["data"]
         dname = data.get("name", Path(data.get("path", "")).name)
         steps = f", t = {base['steps']:.0e}" if "steps" in base else ""
@@ -238,11 +289,15 @@ def sweep_title(base: Mapping[str, Any], seeds: Sequence[int], swept: Sequence[s
         return ""
 
 
-
-
-
 def write_table(res: SweepResult, keys: list[str]) -> None:
-    cols = [*keys, "seed", "key", "steps", *TABLE_METRICS, *(("predicted_kind", "dist_predicted") if any("dist_predicted" in r for r in res.rows) else ())]
+    cols = [
+        *keys,
+        "seed",
+        "key",
+        "steps",
+        *TABLE_METRICS,
+        *(("predicted_kind", "dist_predicted") if any("dist_predicted" in r for r in res.rows) else ()),
+    ]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, restval="")
     w.writeheader()
@@ -261,7 +316,18 @@ def write_table(res: SweepResult, keys: list[str]) -> None:
             # the cells' own (tie-aware) nearest references; seeds that disagree are all listed
             labels = sorted({r["nearest"] for r in sel if r.get("nearest")})
             entry["nearest"] = " | ".join(labels) if labels else None
-            for m in ("cos_l2", "cos_linf", "cos_fixed_point", "ratio_l2", "ratio_linf", "ratio_fixed_point", "dist_l2", "dist_linf", "dist_fixed_point", "dist_predicted"):
+            for m in (
+                "cos_l2",
+                "cos_linf",
+                "cos_fixed_point",
+                "ratio_l2",
+                "ratio_linf",
+                "ratio_fixed_point",
+                "dist_l2",
+                "dist_linf",
+                "dist_fixed_point",
+                "dist_predicted",
+            ):
                 vals = [r[m] for r in sel if r.get(m) is not None]
                 if vals:
                     entry[f"{m}_mean"] = float(np.mean(vals))
@@ -269,7 +335,14 @@ def write_table(res: SweepResult, keys: list[str]) -> None:
             agg.append(entry)
     atomic_write_text(
         res.table_json,
-        json.dumps({"grid": jsonable(res.grid), "seeds": res.seeds, "complete": res.complete, "cells": jsonable(res.rows), "aggregate": jsonable(agg)}, indent=1),
+        json.dumps(
+            {
+                "grid": jsonable(res.grid),
+                "seeds": res.seeds,
+                "complete": res.complete,
+                "cells": jsonable(res.rows),
+                "aggregate": jsonable(agg),
+            },
+            indent=1,
+        ),
     )
-
-

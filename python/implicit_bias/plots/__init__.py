@@ -22,8 +22,8 @@ from .boundaries import decision_boundaries
 from .claims import claim_figure
 from .style import REFERENCE_STYLE
 from .sweeps import phase_diagram
-from .transition import transition_figure
 from .trajectories import convergence, margin_ratios, norm_growth, run_figure
+from .transition import transition_figure
 
 __all__ = [
     "convergence",

@@ -34,7 +34,17 @@ def decision_boundaries(
     fig, ax = new_axes(ax, size=(5.2, 5.2))
     for label, marker, color in ((1, "o", "#444444"), (-1, "s", "#ff7f0e")):
         sel = y == label
-        ax.scatter(X[sel, 0], X[sel, 1], marker=marker, s=42, facecolor="white" if label == 1 else color, edgecolor=color if label == -1 else "#444444", lw=1.4, label=f"y = {label:+d}", zorder=5)
+        ax.scatter(
+            X[sel, 0],
+            X[sel, 1],
+            marker=marker,
+            s=42,
+            facecolor="white" if label == 1 else color,
+            edgecolor=color if label == -1 else "#444444",
+            lw=1.4,
+            label=f"y = {label:+d}",
+            zorder=5,
+        )
     span = 1.1 * float(np.max(np.abs(X))) if X.size else 1.0
     t = np.linspace(-2 * span, 2 * span, 2)
 
@@ -45,7 +55,12 @@ def decision_boundaries(
             return
         u = np.array([-w[1], w[0]]) / nrm
         ax.plot(t * u[0], t * u[1], **kw)
-        ax.annotate("", xy=0.35 * span * w / nrm, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": kw.get("color", "k"), "lw": 1.2})
+        ax.annotate(
+            "",
+            xy=0.35 * span * w / nrm,
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "->", "color": kw.get("color", "k"), "lw": 1.2},
+        )
 
     refs = getattr(references, "directions", references) or {}
     drawn: list[tuple[np.ndarray, list[str], str]] = []  # coinciding references share one line
@@ -72,5 +87,3 @@ def decision_boundaries(
     ax.set_title(title or r"data and decision boundaries $\langle w, x\rangle = 0$")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return finish(fig, path) if path is not None else ax
-
-

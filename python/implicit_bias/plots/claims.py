@@ -13,11 +13,17 @@ from .._format import value_label
 from .style import DIST_LABEL, FLOOR, REFERENCE_STYLE, f64, finish, palette, series
 from .trajectories import convergence, norm_growth
 
-
 KIND_SERIES = {"l2": "l2", "fixed_point": "fixed_point", "linf": "linf_ratio", "not-linf": "linf_ratio"}
 
 
-def claim_figure(result: Any, trajectories: Mapping[str, Any], *, path: str | os.PathLike[str] | None = None, kind: str = "convergence", x_label: str = "") -> Any:
+def claim_figure(
+    result: Any,
+    trajectories: Mapping[str, Any],
+    *,
+    path: str | os.PathLike[str] | None = None,
+    kind: str = "convergence",
+    x_label: str = "",
+) -> Any:
     """The figure of one reproduced claim (see :func:`implicit_bias.experiments.reproduce`).
 
     ``convergence`` claims: (a) distance from each run's predicted direction against steps with
@@ -44,7 +50,14 @@ def claim_figure(result: Any, trajectories: Mapping[str, Any], *, path: str | os
         keep = steps > 0
         style = "--" if kd == "not-linf" else "-"
         suffix = "" if len(kinds) == 1 else f" [{kd}]"
-        ax.loglog(steps[keep], np.maximum(s[keep], FLOOR), style, color=color, lw=1.5, label=f"{r['label']}{suffix} — {r.get('result', '')}")
+        ax.loglog(
+            steps[keep],
+            np.maximum(s[keep], FLOOR),
+            style,
+            color=color,
+            lw=1.5,
+            label=f"{r['label']}{suffix} — {r.get('result', '')}",
+        )
     thresholds: dict[tuple[str, float], list[Any]] = {}  # (side, level) -> colours of its runs
     for r, color in zip(rows, colors):
         if r.get("prediction"):
@@ -53,7 +66,15 @@ def claim_figure(result: Any, trajectories: Mapping[str, Any], *, path: str | os
     for (side, level), cols in sorted(thresholds.items(), key=lambda kv: kv[0][1]):
         single = len(thresholds) > 1 and len(cols) == 1
         ax.axhline(level, color=cols[0] if single else "0.35", ls=":", lw=1.2)
-        ax.annotate(f"PASS {side} {level:.0e}", xy=(1.0, level), xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=7, color=cols[0] if single else "0.3")
+        ax.annotate(
+            f"PASS {side} {level:.0e}",
+            xy=(1.0, level),
+            xycoords=("axes fraction", "data"),
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color=cols[0] if single else "0.3",
+        )
     if len(kinds) == 1:
         (kd,) = kinds
         ax.set_ylabel("distance from the predicted direction\n" + DIST_LABEL[KIND_SERIES[kd]])
@@ -73,7 +94,15 @@ def claim_figure(result: Any, trajectories: Mapping[str, Any], *, path: str | os
         st = REFERENCE_STYLE[name]
         # a dot plot: on a log axis the length of a bar means nothing, the position of a dot does
         marker = {"fixed_point": "o", "l2": "s", "linf": "D"}.get(name, "o")
-        ax.plot(vals, y + (k - (len(names) - 1) / 2) * hgt, marker, color=st["color"], ms=5, ls="none", label=f"from {st['label']}")
+        ax.plot(
+            vals,
+            y + (k - (len(names) - 1) / 2) * hgt,
+            marker,
+            color=st["color"],
+            ms=5,
+            ls="none",
+            label=f"from {st['label']}",
+        )
     ax.set_xscale("log")
     ax.set_yticks(y, [r["label"] for r in rows], fontsize=7)
     ax.invert_yaxis()
@@ -109,10 +138,16 @@ def study_figure(result: Any, trajectories: Mapping[str, Any], *, path: Any, x_l
             st = REFERENCE_STYLE[name]
             means = []
             for c in cats:
-                vals = [max(r["metrics"].get(f"dist_{name}", np.nan), FLOOR) for r in rs if value_label(r["x"] if varying else r["group"]) == c]
+                vals = [
+                    max(r["metrics"].get(f"dist_{name}", np.nan), FLOOR)
+                    for r in rs
+                    if value_label(r["x"] if varying else r["group"]) == c
+                ]
                 ax.semilogy([cats.index(c)] * len(vals), vals, "o", color=st["color"], alpha=0.45, ms=4)
                 means.append(np.exp(np.mean(np.log(vals))))
-            ax.semilogy(range(len(cats)), means, st.get("ls", "-"), color=st["color"], lw=1.8, label=f"from {st['label']}")
+            ax.semilogy(
+                range(len(cats)), means, st.get("ls", "-"), color=st["color"], lw=1.8, label=f"from {st['label']}"
+            )
         ax.set_xticks(range(len(cats)), cats)
         xname = (x_label or gname) if varying else (x_label or "setting")
         ax.set_xlabel(xname)
@@ -121,10 +156,13 @@ def study_figure(result: Any, trajectories: Mapping[str, Any], *, path: Any, x_l
         ax.legend(fontsize=8)
         extra = f" ({gname})" if varying and x_label and gname else ""
         ax.set_title(f"limit direction vs {xname}{extra}", fontsize=10)
-    convergence({r["label"]: trajectories[r["label"]] for r in rows}, "fixed_point", ax=axes[-1], title=r"convergence to $w^*$ over time")
+    convergence(
+        {r["label"]: trajectories[r["label"]] for r in rows},
+        "fixed_point",
+        ax=axes[-1],
+        title=r"convergence to $w^*$ over time",
+    )
     axes[-1].legend(fontsize=6, loc="lower left", ncol=2)
     fig.suptitle(f"Claim {result.number}: {result.title} — {result.status}", fontsize=12, fontweight="bold")
     fig.tight_layout()
     return finish(fig, path, laid_out=True)
-
-

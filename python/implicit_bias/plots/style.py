@@ -8,7 +8,18 @@ from typing import Any
 import matplotlib.pyplot as plt  # the user's backend is left alone (headless machines get Agg by default)
 import numpy as np
 
-__all__ = ["ALIASES", "REFERENCE_STYLE", "DIST_LABEL", "FLOOR", "ITERATE_COLORS", "finish", "f64", "series", "palette", "new_axes"]
+__all__ = [
+    "ALIASES",
+    "REFERENCE_STYLE",
+    "DIST_LABEL",
+    "FLOOR",
+    "ITERATE_COLORS",
+    "finish",
+    "f64",
+    "series",
+    "palette",
+    "new_axes",
+]
 
 #: Colour, line style and label of each reference, shared by every figure (Okabe-Ito colours, which
 #: stay distinct under the common colour-vision deficiencies, plus a line style each).
@@ -28,7 +39,15 @@ DIST_LABEL = {
 }
 FLOOR = 1e-17
 #: Colours of iterates in 2-D pictures (distinct from the reference colours).
-ITERATE_COLORS = ["black", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]  # distances below this are drawn at the floor (log axes cannot show 0)
+ITERATE_COLORS = [
+    "black",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+]  # distances below this are drawn at the floor (log axes cannot show 0)
 
 
 def finish(fig: Any, path: str | os.PathLike[str] | None, dpi: int = 150, laid_out: bool = False) -> Any:
@@ -66,11 +85,8 @@ def palette(k: int) -> list[Any]:
     return [cmap(i % cmap.N) for i in range(k)]
 
 
-
-
 def new_axes(ax: Any, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Any, Any]:
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
         return fig, ax
     return ax.figure, ax
-

@@ -7,7 +7,6 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from matplotlib.colors import LogNorm
 
 from .._format import value_label
@@ -23,7 +22,12 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
     one parameter: three lines. ``result`` is a :class:`~implicit_bias.experiments.SweepResult`.
     """
     keys = list(result.grid)
-    metrics = [("fixed_point", "dist_fixed_point"), ("l2", "dist_l2"), ("linf", "dist_linf"), ("predicted", "dist_predicted")]
+    metrics = [
+        ("fixed_point", "dist_fixed_point"),
+        ("l2", "dist_l2"),
+        ("linf", "dist_linf"),
+        ("predicted", "dist_predicted"),
+    ]
     metrics = [(n, m) for n, m in metrics if any(r.get(m) is not None for r in result.rows)]
     a0 = [value_label(v) for v in result.grid[keys[0]]]
     if len(keys) == 1:
@@ -32,7 +36,14 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
         for name, m in metrics:
             vals = result.aggregate(m)[:, 0]
             st = REFERENCE_STYLE[name]
-            ax.semilogy(x, np.maximum(vals, FLOOR), marker="o", ls=st.get("ls", "-"), color=st["color"], label=f"from {st['label']}")
+            ax.semilogy(
+                x,
+                np.maximum(vals, FLOOR),
+                marker="o",
+                ls=st.get("ls", "-"),
+                color=st["color"],
+                label=f"from {st['label']}",
+            )
             for r in result.rows:  # individual seeds
                 if r.get(m) is not None:
                     ax.semilogy(a0.index(value_label(r[keys[0]])), max(r[m], FLOOR), ".", color=st["color"], alpha=0.4)
@@ -52,7 +63,9 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
     norm = LogNorm(vmin=vmin, vmax=vmax)
     w = max(3.6, 0.75 * len(a0) + 1.6)
     h = max(3.2, 0.55 * len(a1) + 1.6)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(w * len(metrics) + 1.2, h), squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(w * len(metrics) + 1.2, h), squeeze=False, constrained_layout=True
+    )
     im = None
     for ax, (name, _), mm in zip(axes[0], metrics, mats):
         data = np.where(np.isfinite(mm), np.maximum(mm, vmin), np.nan).T  # rows: axis 1, cols: axis 0
@@ -67,11 +80,14 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
                 v = mm[i, j]
                 if np.isfinite(v):
                     bright = norm(max(v, vmin)) > 0.6
-                    ax.text(i, j, f"{v:.1e}", ha="center", va="center", fontsize=7, color="black" if bright else "white")
+                    ax.text(
+                        i, j, f"{v:.1e}", ha="center", va="center", fontsize=7, color="black" if bright else "white"
+                    )
     if im is not None:
         cb = fig.colorbar(im, ax=axes[0].tolist(), shrink=0.9)
         cb.set_label("1 − cos (l-inf: 1 − margin ratio if non-unique)")
-    fig.suptitle(("Distance of the limit direction from each reference (darker = closer)" + (f"\n{title}" if title else "")), fontsize=10)
+    fig.suptitle(
+        ("Distance of the limit direction from each reference (darker = closer)" + (f"\n{title}" if title else "")),
+        fontsize=10,
+    )
     return finish(fig, path)
-
-

@@ -64,7 +64,14 @@ def margin_ratios(traj: Any, *, ax: Any = None, path: str | os.PathLike[str] | N
     for name in ("l2", "linf"):
         if name in traj.margin_ratio:
             st = REFERENCE_STYLE[name]
-            ax.semilogx(steps[keep], f64(traj.margin_ratio[name])[keep], st.get("ls", "-"), color=st["color"], lw=1.6, label=st["label"])
+            ax.semilogx(
+                steps[keep],
+                f64(traj.margin_ratio[name])[keep],
+                st.get("ls", "-"),
+                color=st["color"],
+                lw=1.6,
+                label=st["label"],
+            )
     ax.axhline(1.0, color="0.4", ls=":", lw=1)
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"margin ratio $\gamma(w_t)/\gamma^*$")
@@ -91,9 +98,9 @@ def norm_growth(trajectories: Mapping[str, Any], *, ax: Any = None, path: str | 
     return finish(fig, path) if path is not None else ax
 
 
-
-
-def run_figure(traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = None, path: str | os.PathLike[str] | None = None) -> Any:
+def run_figure(
+    traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = None, path: str | os.PathLike[str] | None = None
+) -> Any:
     """Figure of one run: (d = 2) data and boundaries, distances from the references, margin
     ratios and norm growth."""
     two_d = X is not None and np.shape(X)[1] == 2
@@ -104,9 +111,13 @@ def run_figure(traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = 
     opt = cfg.get("optimizer", {})
     opt_name = opt.get("name", "run")
     if two_d:
-        refs = {name: np.asarray(reference_from_trajectory(traj, name, record)) for name in ("l2", "linf", "fixed_point")}
+        refs = {
+            name: np.asarray(reference_from_trajectory(traj, name, record)) for name in ("l2", "linf", "fixed_point")
+        }
         refs = {k2: v for k2, v in refs.items() if v is not None and v.size == 2}
-        decision_boundaries(X, y, {f"{opt_name} (t = {int(traj.steps[-1]):.0e})": f64(traj.w[-1])}, references=refs, ax=axes[0])
+        decision_boundaries(
+            X, y, {f"{opt_name} (t = {int(traj.steps[-1]):.0e})": f64(traj.w[-1])}, references=refs, ax=axes[0]
+        )
         k = 1
     ax = axes[k]
     steps = f64(traj.steps)
@@ -120,7 +131,9 @@ def run_figure(traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = 
         if name == "linf" and record.get("references", {}).get("linf_unique") is False:
             s = series(traj, "linf_ratio")
             lab += " (1 − margin ratio: non-unique)"
-        ax.loglog(steps[keep], np.maximum(s[keep], FLOOR), st.get("ls", "-"), color=st["color"], lw=1.6, label=f"from {lab}")
+        ax.loglog(
+            steps[keep], np.maximum(s[keep], FLOOR), st.get("ls", "-"), color=st["color"], lw=1.6, label=f"from {lab}"
+        )
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"$1-\cos(w_t, w_{\mathrm{ref}})$")
     ax.grid(True, alpha=0.3)
@@ -132,7 +145,9 @@ def run_figure(traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = 
     if traj.margin_ratio:
         margin_ratios(traj, ax=axes[k + 1])
     else:
-        axes[k + 1].text(0.5, 0.5, "no references computed", ha="center", va="center", transform=axes[k + 1].transAxes, color="0.4")
+        axes[k + 1].text(
+            0.5, 0.5, "no references computed", ha="center", va="center", transform=axes[k + 1].transAxes, color="0.4"
+        )
     axes[k + 1].set_title("normalized margins", fontsize=10)
     norm_growth({opt_name: traj}, ax=axes[k + 2])
     axes[k + 2].set_title("norm growth", fontsize=10)

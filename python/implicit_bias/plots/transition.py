@@ -49,14 +49,23 @@ def transition_figure(
     for order, curve in predicted.items():
         st = ORDER_STYLE[order]
         b = np.asarray(curve["b"], dtype=float)
-        axes[0].semilogy(b, np.maximum(np.asarray(curve["dist_b1"], dtype=float), FLOOR), st["ls"], color=st["color"], lw=1.6, label=f"prediction, {order}")
+        axes[0].semilogy(
+            b,
+            np.maximum(np.asarray(curve["dist_b1"], dtype=float), FLOOR),
+            st["ls"],
+            color=st["color"],
+            lw=1.6,
+            label=f"prediction, {order}",
+        )
         axes[1].plot(b, curve["ratio_linf"], st["ls"], color=st["color"], lw=1.6, label=f"prediction, {order}")
     for point in measured:
         st = ORDER_STYLE[point["order"]]
         kw = {"color": st["color"], "marker": st["marker"], "ls": "none", "ms": 7, "mfc": "none", "mew": 1.6}
         axes[0].semilogy([point["b"]], [max(point["dist_b1"], FLOOR)], **kw)
         axes[1].plot([point["b"]], [point["ratio_linf"]], **kw)
-    positive = [v for c in predicted.values() for v in c["dist_b1"] if v > 0] + [p["dist_b1"] for p in measured if p["dist_b1"] > 0]
+    positive = [v for c in predicted.values() for v in c["dist_b1"] if v > 0] + [
+        p["dist_b1"] for p in measured if p["dist_b1"] > 0
+    ]
     if positive:  # b = 1 predicts the b = 1 fixed point itself (distance 0): drawn at the bottom edge
         axes[0].set_ylim(bottom=min(positive) / 10)
     for ax in axes[:2]:
@@ -73,15 +82,27 @@ def transition_figure(
     if beta2:
         ax = axes[2]
         x = np.asarray(beta2["beta2"], dtype=float)
-        ax.loglog(1 - x, np.maximum(np.asarray(beta2["dist_b1"], dtype=float), FLOOR), "-", color="#CC79A7", lw=1.6, label="epoch-map limit")
+        ax.loglog(
+            1 - x,
+            np.maximum(np.asarray(beta2["dist_b1"], dtype=float), FLOOR),
+            "-",
+            color="#CC79A7",
+            lw=1.6,
+            label="epoch-map limit",
+        )
         for point in beta2_measured:
-            ax.loglog([1 - point["beta2"]], [max(point["dist_b1"], FLOOR)], "D", color="#CC79A7", mfc="none", ms=7, mew=1.6)
+            ax.loglog(
+                [1 - point["beta2"]], [max(point["dist_b1"], FLOOR)], "D", color="#CC79A7", mfc="none", ms=7, mew=1.6
+            )
         ax.plot([], [], "D", color="#CC79A7", mfc="none", label="Inc-Adam runs")
         ax.set_xlabel(r"$1-\beta_2$")
         ax.set_ylabel(r"$1-\cos(\cdot, w^*)$")
         ax.set_title(r"finite $\beta_2$ (b = 1, cyclic): distance from $w^*$", fontsize=10)
         ax.grid(True, alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.suptitle(title or "How the implicit bias moves between b = 1 and b = n (our extension of the original study)", fontsize=11)
+    fig.suptitle(
+        title or "How the implicit bias moves between b = 1 and b = n (our extension of the original study)",
+        fontsize=11,
+    )
     fig.tight_layout()
     return finish(fig, path, laid_out=True)

@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -131,7 +131,9 @@ class FixedPointResult:
         )
 
 
-def adam_preconditioner(X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic") -> np.ndarray:
+def adam_preconditioner(
+    X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic"
+) -> np.ndarray:
     """Diagonal of P(c), shape (d,): ``sqrt(sum_i c_i z_ij^2)`` for b = 1, else the batch form."""
     Z = _z(X, y)
     weights = _simplex("c", c, Z.shape[0])
@@ -298,7 +300,9 @@ def fixed_point(
     rng = np.random.default_rng(seed)
     found = [_direction(Z, it)] if converged and not degenerate else []
     for _ in range(starts - 1):
-        other = _iterate(Z, structure, groups, rng.dirichlet(np.ones(n)), new_inner(), damping, tol, max_iter, singular_tol)
+        other = _iterate(
+            Z, structure, groups, rng.dirichlet(np.ones(n)), new_inner(), damping, tol, max_iter, singular_tol
+        )
         inner_time += other.inner_time
         if other.converged and other.lam is not None:
             u = _direction(Z, other)
@@ -315,7 +319,9 @@ def fixed_point(
         messages.append(f"converged in {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} <= {tol:.1e})")
     else:
         reason = "stopped because P(c) became singular" if it.singular else "did NOT converge"
-        messages.append(f"{reason} after {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} > tol {tol:.1e})")
+        messages.append(
+            f"{reason} after {len(residuals)} iterations (||T(c)-c||_1 = {residuals[-1]:.1e} > tol {tol:.1e})"
+        )
     if on_vertex:
         messages.append(f"c* is on a vertex of the simplex (sample {int(np.flatnonzero(kept)[0])} carries P)")
     if degenerate:
@@ -325,7 +331,9 @@ def fixed_point(
             "direction at the last well-posed iterate, not a prediction"
         )
     if groups:
-        messages.append(f"{sum(g.size for g in groups)} rows in {len(groups)} groups of identical rows share their weight")
+        messages.append(
+            f"{sum(g.size for g in groups)} rows in {len(groups)} groups of identical rows share their weight"
+        )
     if alternatives.shape[0]:
         messages.append(
             f"NOT UNIQUE: {alternatives.shape[0]} other fixed point(s) found from {starts - 1} random starts "
@@ -469,4 +477,3 @@ def _cvxpy_inner(Z: np.ndarray, solver: str) -> Callable[[np.ndarray], np.ndarra
         return lam
 
     return solve
-

@@ -20,7 +20,6 @@ then cosines to "the" solution are meaningless: compare normalized margins / mar
 (:mod:`implicit_bias.metrics`) instead.
 """
 
-
 from __future__ import annotations
 
 import warnings
@@ -219,7 +218,6 @@ def _mahalanobis(
     )
 
 
-
 # --------------------------------------------------------------------------------------------
 # LP norms
 # --------------------------------------------------------------------------------------------
@@ -287,7 +285,9 @@ def _lp_norm(
     lam_out = np.asarray(lam).astype(out_dtype)
     size = nrm.of_rows(w_hat_out[None, :])[0]
     margins = Z_exact @ w_hat_out
-    support = np.flatnonzero(lam_out > 0) if polished else np.flatnonzero(margins <= np.min(margins) * (1 + ACTIVE_RTOL))
+    support = (
+        np.flatnonzero(lam_out > 0) if polished else np.flatnonzero(margins <= np.min(margins) * (1 + ACTIVE_RTOL))
+    )
     return MaxMarginResult(
         w=w_hat_out / size,
         w_l2unit=w_hat_out / np.sqrt(np.sum(w_hat_out**2)),
@@ -303,5 +303,3 @@ def _lp_norm(
         note=" ".join(notes),
         face_diameter=diameter,
     )
-
-

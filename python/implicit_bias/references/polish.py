@@ -19,7 +19,16 @@ from scipy.optimize import linprog
 
 from ..metrics import LONG_DOUBLE, Norm
 
-__all__ = ["ACTIVE_RTOL", "apply_m", "refine_kkt", "kkt_mahalanobis", "Vertex", "lp_vertex", "lp_face_diameter", "kkt_lp"]
+__all__ = [
+    "ACTIVE_RTOL",
+    "apply_m",
+    "refine_kkt",
+    "kkt_mahalanobis",
+    "Vertex",
+    "lp_vertex",
+    "lp_face_diameter",
+    "kkt_lp",
+]
 
 #: Relative threshold used to read active sets off an interior-point solution (accurate to ~1e-8).
 ACTIVE_RTOL = 1e-6

@@ -221,4 +221,3 @@ def _solve(G: ArrayLike, warm_start: ArrayLike | None, tol: float, max_iter: int
         except _SingularFace:
             pass
     return DualQPSolution(lam, np.flatnonzero(lam > 0), K @ lam, iterations, method)
-

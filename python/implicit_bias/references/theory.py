@@ -39,8 +39,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import optimizers as _opt
-from ..engine import epoch_map_limit
 from .._validation import ORDERS, check_choice, check_data, check_int, check_real, resolve_dtype
+from ..engine import epoch_map_limit
 from ..schedules import as_schedule
 from ..separability import check_separable
 from .fixedpoint import FixedPointResult, fixed_point
@@ -145,7 +145,10 @@ def predicted_direction(
             if not reference.ok:
                 notes = (*notes, f"fixed point: {reference.message}")
             if reference.unique is False:
-                notes = (*notes, "several fixed points exist (see reference.alternatives); w is the one reached from c = 1/n")
+                notes = (
+                    *notes,
+                    "several fixed points exist (see reference.alternatives); w is the one reached from c = 1/n",
+                )
         elif kind == "epoch_map":
             reference = epoch_map_limit(X_arr, y_arr, optimizer, batch_size=b)
             w = reference.w
@@ -198,7 +201,12 @@ def _constant_lr(label: str) -> _Rule:
 def _gd(opt: Any, r: _Regime) -> _Rule:
     regime = "full-batch GD" if r.full_batch else f"SGD (batch {r.b}, {r.order})"
     notes = ("with a constant rate this needs eta below the stability limit 2/L",) if r.constant_lr else ()
-    return "l2", f"{regime} converges in direction to the l2 max-margin classifier for every batch size", "established", notes
+    return (
+        "l2",
+        f"{regime} converges in direction to the l2 max-margin classifier for every batch size",
+        "established",
+        notes,
+    )
 
 
 def _sign_gd(opt: Any, r: _Regime) -> _Rule:
@@ -280,7 +288,9 @@ def _adam(opt: Any, r: _Regime) -> _Rule:
             (*notes, "the epoch map approximates an epoch with all batch gradients at its start (eta_t -> 0)"),
         )
     if r.finite_beta2:
-        notes.append(f"finite_beta2: the epoch map is defined for cyclic order only; order {r.order!r} uses the beta2 -> 1 prediction")
+        notes.append(
+            f"finite_beta2: the epoch map is defined for cyclic order only; order {r.order!r} uses the beta2 -> 1 prediction"
+        )
     notes.append(
         f"exact only in the beta2 -> 1 limit; here beta2 = {beta2}, beta2**(n/b) = {beta2 ** (r.n / r.b):.3g} "
         "(the further from 1, the further the limit can be; finite_beta2=True predicts it for cyclic order)"
@@ -310,8 +320,7 @@ def _adam_proxy(opt: Any, r: _Regime) -> _Rule:
         return _constant_lr("AdamProxy")
     return (
         "fixed_point",
-        "AdamProxy (the beta2 -> 1 limit of per-sample Adam) converges to the fixed-point direction w* "
-        "(SPEC claim 3)",
+        "AdamProxy (the beta2 -> 1 limit of per-sample Adam) converges to the fixed-point direction w* (SPEC claim 3)",
         "established",
         ("batch size and order are ignored: every AdamProxy step uses all samples",) if r.b != r.n else (),
     )
