@@ -94,6 +94,8 @@ TABLE_METRICS = (
     "norm",
     "log_loss",
 )
+#: The numeric metrics averaged over seeds in table.json (the distance to each cell's own prediction included).
+AGGREGATE_METRICS = (*(m for m in TABLE_METRICS if m.startswith(("cos_", "ratio_", "dist_"))), "dist_predicted")
 
 
 def sweep(
@@ -316,18 +318,7 @@ def write_table(res: SweepResult, keys: list[str]) -> None:
             # the cells' own (tie-aware) nearest references; seeds that disagree are all listed
             labels = sorted({r["nearest"] for r in sel if r.get("nearest")})
             entry["nearest"] = " | ".join(labels) if labels else None
-            for m in (
-                "cos_l2",
-                "cos_linf",
-                "cos_fixed_point",
-                "ratio_l2",
-                "ratio_linf",
-                "ratio_fixed_point",
-                "dist_l2",
-                "dist_linf",
-                "dist_fixed_point",
-                "dist_predicted",
-            ):
+            for m in AGGREGATE_METRICS:
                 vals = [r[m] for r in sel if r.get(m) is not None]
                 if vals:
                     entry[f"{m}_mean"] = float(np.mean(vals))
