@@ -1,0 +1,50 @@
+"""From a normalized configuration to the engine: its keyword arguments and its memory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import optimizers as _opt
+from ... import schedules as _sched
+from ..._validation import DTYPE_NAMES, check_fits
+
+
+def run_bytes(config: Mapping[str, Any], d: int) -> int:
+    """Bytes one run of a normalized configuration holds at most: its checkpoints (at most
+    ``min(checkpoints, steps) + 1`` rows of d + 7 values) and its state vectors."""
+    itemsize = np.dtype(DTYPE_NAMES[config["dtype"]]).itemsize
+    rows = min(int(config["checkpoints"]), int(config.get("steps", config["checkpoints"]))) + 1
+    return rows * (d + 7) * itemsize + 8 * d * itemsize + 16 * int(config["checkpoints"])
+
+
+def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse runs on data of dimension d whose checkpoints and states, together, cannot fit in memory."""
+    total = sum(run_bytes(c, d) for c in configs)
+    check_fits(
+        "checkpoints",
+        total,
+        f"{len(configs)} run{'s' if len(configs) > 1 else ''} of d = {d} with up to {max(int(c['checkpoints']) for c in configs)} checkpoints",
+    )
+
+
+def resolve_batch(config: Mapping[str, Any], n: int) -> int:
+    b = config["batch_size"]
+    if b == "n":
+        return n
+    if b > n:
+        raise ValueError(f"batch_size: {b} exceeds the number of samples n = {n}")
+    return int(b)
+
+
+def run_kwargs(config: Mapping[str, Any], n: int) -> dict[str, Any]:
+    return {
+        "optimizer": _opt.from_description(dict(config["optimizer"])),
+        "batch_size": resolve_batch(config, n),
+        "order": config["order"],
+        "lr": _sched.from_dict(config["lr"]),
+        "loss": config["loss"],
+        "seed": config["seed"],
+    }
