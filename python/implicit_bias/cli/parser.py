@@ -39,12 +39,14 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
     each line of a help text on its own (so a list keeps one entry per line)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
+        """The flag's help, with its default appended when it has a real one."""
         # None / False / [] mean "not given" (the configuration's own default applies, said in the text)
         if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
             return action.help
         return super()._get_help_string(action)
 
     def _split_lines(self, text: str, width: int) -> list[str]:
+        """Wrap each line of ``text`` on its own to ``width`` columns."""
         lines: list[str] = []
         for line in text.splitlines():
             lines.extend(textwrap.wrap(line, width, subsequent_indent="    ") or [""])
@@ -143,14 +145,24 @@ def add_configuration_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_output_flags(p: argparse.ArgumentParser, out: str, progress: str) -> None:
-    """``--out`` (default ``out``) and ``--quiet`` (no ``progress``), shared by every subcommand."""
+    """Add ``--out`` and ``--quiet``, shared by every subcommand.
+
+    Args:
+        p: the subcommand's parser.
+        out: ``--out``'s default folder.
+        progress: what ``--quiet`` turns off, in words ("progress bar").
+    """
     p.add_argument("--out", type=arguments.directory, default=out, metavar="DIR", help="output directory")
     p.add_argument("--quiet", action="store_true", help=f"no {progress}")
 
 
 def add_execution_flags(p: argparse.ArgumentParser, cached: str) -> None:
-    """``--threads``, ``--dask`` and ``--fresh`` (recompute the ``cached`` results), shared by
-    ``reproduce`` and ``sweep``."""
+    """Add the execution flags shared by ``reproduce`` and ``sweep``.
+
+    Args:
+        p: the subcommand's parser.
+        cached: what ``--fresh`` recomputes, in words (e.g. "cells already in DIR/cells").
+    """
     p.add_argument("--threads", type=arguments.thread_count, help="OpenMP threads (default: all cores)")
     p.add_argument(
         "--dask",
@@ -162,6 +174,7 @@ def add_execution_flags(p: argparse.ArgumentParser, cached: str) -> None:
 
 
 def _add_reproduce(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``reproduce`` subcommand and its flags."""
     p = sub.add_parser(
         "reproduce",
         help="reproduce the claims of SPEC.md; writes summary.md/.json and one PNG per claim",
@@ -195,6 +208,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _add_run(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``run`` subcommand and its flags."""
     p = sub.add_parser(
         "run",
         help="run one configuration: .npz trajectory, .json record, .png figure",
@@ -217,6 +231,7 @@ def _add_run(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``sweep`` subcommand and its flags."""
     p = sub.add_parser(
         "sweep",
         help="grid of one or two parameters x seeds -> table (CSV/JSON) and phase-diagram heatmap",

@@ -52,6 +52,11 @@ def load(
     encoding of binary CSV and svmlight files). Anything else (e.g. {1, 2}, or -1, 0 and 1
     together) is refused: map it yourself.
 
+    Args:
+        path: the file.
+        format: "npy", "npz", "csv" or "svmlight" (default: from the extension, see :data:`FORMATS`).
+        dtype: float64 (default) or long double.
+
     Returns:
         X (n, d), y (n,) in {-1, +1}, float64 by default (or long double). Separability is not
         checked.
@@ -78,6 +83,7 @@ def load(
 
 
 def _format_of(path: str, format: str | None) -> str:
+    """The format name of a file: ``format`` if given (checked), else by its extension."""
     if format is not None:
         if format not in set(FORMATS.values()):
             raise ValueError(f"format: must be one of {', '.join(sorted(set(FORMATS.values())))}, got {format!r}")
@@ -91,6 +97,7 @@ def _format_of(path: str, format: str | None) -> str:
 
 
 def _np_load(path: str) -> Any:
+    """``np.load`` without pickles; an unreadable file is a ValueError naming it."""
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:  # pickled / object data, not a NumPy file, truncated
@@ -98,6 +105,7 @@ def _np_load(path: str) -> Any:
 
 
 def _read_npy(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a .npy file: one (n, d + 1) array, the labels in the last column."""
     arr = _np_load(path)
     if not isinstance(arr, np.ndarray):
         arr.close()
@@ -110,6 +118,7 @@ def _read_npy(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a .npz file: its arrays ``X`` and ``y``."""
     archive = _np_load(path)
     if isinstance(archive, np.ndarray):
         raise ValueError(f"{path}: holds a single array, not arrays 'X' and 'y' (a .npy file?); pass format='npy'")
@@ -126,6 +135,7 @@ def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a CSV file: the label column is the last, or the one a header names y / label(s)."""
     with open(path, newline="") as fh:
         rows = [(i, r) for i, r in enumerate(csv.reader(fh), start=1) if r and any(c.strip() for c in r)]
     if not rows:
@@ -160,6 +170,7 @@ def _read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_svmlight(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of an svmlight / libsvm file, X dense (needs scikit-learn)."""
     skd = import_sklearn_datasets(f"reading the svmlight file {path}")
     try:
         X, y = skd.load_svmlight_file(path, dtype=np.float64)
@@ -169,6 +180,7 @@ def _read_svmlight(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _checked(path: str, X: Any, y: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) read from ``path``, checked (shapes, finiteness, labels; {0, 1} -> {-1, +1}) and cast to ``dtype`` without loss."""
     X = np.asarray(X)
     y = np.asarray(y)
     for what, arr in (("X", X), ("y", y)):

@@ -29,6 +29,7 @@ SKLEARN_HINT = 'pip install "implicit-bias[sklearn]"'
 
 
 def import_sklearn_datasets(what: str) -> Any:
+    """``sklearn.datasets``, or an ImportError saying that ``what`` needs scikit-learn and how to get it."""
     try:
         import sklearn.datasets as skd
     except ImportError as exc:
@@ -97,6 +98,7 @@ def load_sklearn(
 def _resolve_classes(
     name: str, classes: Sequence[Any] | None, available: list[int], names: list[str]
 ) -> tuple[int, int]:
+    """The integer targets ``(a, b)`` of the two ``classes`` (numbers or names) of data set ``name``."""
     listing = ", ".join(f"{c} ({names[c]})" if c < len(names) and names[c] != str(c) else str(c) for c in available)
     if classes is None:
         if len(available) != 2:

@@ -37,6 +37,7 @@ def _check_size(names: str, call: str, rows: int, d: int, copies: int, out: np.d
 
 
 def _labels_mode(labels: str, n: int, d: int) -> str:
+    """The label mode a ``labels`` argument means for n samples in d dimensions ("auto" resolved)."""
     check_choice("labels", labels, LABELS)
     return ("random" if d >= n else "teacher") if labels == "auto" else labels
 
@@ -113,6 +114,7 @@ def gaussian(
     factor = _covariance_factor(cov, d)
 
     def draw(rng: np.random.Generator, count: int) -> np.ndarray:
+        """``count`` rows (count, d) of N(mean, cov)."""
         noise = rng.standard_normal((count, d))
         return mu + (noise * factor if factor.ndim == 1 else noise @ factor.T)
 
@@ -163,10 +165,16 @@ def generalized_rademacher(
     the identity and per-sample Adam's limit is the l2 max-margin direction.
 
     Args:
+        n, d: number of samples and dimension.
+        seed: seed of ``np.random.default_rng``.
         scales: (n,) positive a_i; default drawn uniformly from [0.5, 2] (distinct a.s.).
         labels: "random", "teacher" (``y = sign(<s_i, u>)``, u ~ N(0, I)) or "auto" (random when
             d >= n, else teacher). Random-label sign matrices can be singular for small d; such draws
             are redrawn from the same generator until the set separates.
+        dtype: float64 or long double (the draw is in float64, then cast exactly).
+
+    Returns:
+        X (n, d), y (n,).
     """
     n = check_int("n", n, 1)
     d = check_int("d", d, 1)
@@ -181,6 +189,7 @@ def generalized_rademacher(
         a = _positive_scales(scales, n)
 
     def draw(rng: np.random.Generator, count: int) -> np.ndarray:
+        """``count`` rows (count, d) of uniform signs."""
         return rng.choice(np.array([-1.0, 1.0]), size=(count, d))
 
     if mode == "teacher":
@@ -204,6 +213,10 @@ def shifted_diagonal(
         n: number of samples = dimension.
         delta: shift >= 0.
         scales: (n,) distinct positive a_i; default ``a_i = i / n``, i = 1..n.
+        dtype: float64 or long double.
+
+    Returns:
+        X (n, n), y (n,) = 1.
     """
     n = check_int("n", n, 1)
     delta = check_real("delta", delta, 0.0)
@@ -230,6 +243,7 @@ def _positive_scales(scales: ArrayLike, n: int) -> np.ndarray:
 
 
 def _finish(X: np.ndarray, y: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Cast (X, y) to contiguous arrays of ``dtype`` and check the set separates."""
     X_out, y_out = np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(y, dtype=dtype)
     check_separable(X_out, y_out)
     return X_out, y_out

@@ -41,10 +41,12 @@ __all__ = [
 
 
 def _gaussian(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    """The data entry of a Gaussian data set."""
     return {"name": "gaussian", "n": n, "d": d, "seed": seed}
 
 
 def _gr(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    """The data entry of a generalized Rademacher data set."""
     return {"name": "generalized_rademacher", "n": n, "d": d, "seed": seed}
 
 
@@ -52,6 +54,7 @@ DATA_LABEL = {"gaussian": "Gaussian", "generalized_rademacher": "GR", "shifted_d
 
 
 def _poly(eta0: float, power: float) -> dict[str, Any]:
+    """The lr entry of the schedule eta0 (t+1)^-power."""
     return {"kind": "polynomial", "eta0": eta0, "power": power}
 
 
@@ -72,6 +75,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
     """Every claim, by number, at the quick (``reproduce --quick``) or the full (research) size."""
 
     def quick_or_full(quick_value: Any, full_value: Any) -> Any:
+        """The value of a setting at this size (quick or full)."""
         return quick_value if quick else full_value
 
     G, GR = _gaussian(), _gr()

@@ -49,6 +49,19 @@ def parse_data_string(text: str) -> dict[str, Any]:
 
 
 def normalize_data(spec: Any) -> dict[str, Any]:
+    """The canonical ``data`` entry of a configuration.
+
+    Args:
+        spec: a generator table (``{"name": "gaussian", "n": 10, ...}``; name case-insensitive, with
+            aliases), a scikit-learn table (``{"sklearn": "digits", "classes": [0, 1]}``), a file
+            table (``{"path": "data.csv"}``) or a string (``"sklearn:digits:0,1"`` or a file name).
+
+    Returns:
+        ``{"name": <canonical>, **params}``, ``{"sklearn", "classes", "standardize"}`` or ``{"path"}``.
+
+    Raises:
+        ValueError: naming the key (``data.name``, ``data.<parameter>``, ``data.path``, ...).
+    """
     if isinstance(spec, (str, os.PathLike)):
         spec = parse_data_string(os.fspath(spec))
     if not isinstance(spec, Mapping):

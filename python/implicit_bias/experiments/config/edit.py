@@ -24,6 +24,17 @@ def set_param(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     ``lr.eta0``, ``data.n``), or a shorthand: an optimizer hyper-parameter (``beta2``), a schedule
     parameter (``eta0``, ``power``: setting ``power`` on a constant schedule makes it polynomial) or
     a data-set parameter (``n``, ``d``, ``delta``).
+
+    Args:
+        config: a raw configuration (not modified).
+        key: the parameter, as above.
+        value: its new value (validated later, by :func:`.normalize.normalize_config`).
+
+    Returns:
+        The edited copy.
+
+    Raises:
+        ValueError: an unknown parameter, named as ``grid.<key>``.
     """
     cfg = copy.deepcopy(dict(config))
     if "." in key:
@@ -68,6 +79,7 @@ def set_param(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
 
 
 def jsonable(x: Any) -> Any:
+    """``x`` with optimizers and schedules described, NumPy scalars as Python ones, keys as strings."""
     if isinstance(x, Mapping):
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

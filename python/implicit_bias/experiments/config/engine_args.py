@@ -13,8 +13,16 @@ from ..._validation import DTYPE_NAMES, check_fits
 
 
 def run_bytes(config: Mapping[str, Any], d: int) -> int:
-    """Bytes one run of a normalized configuration holds at most: its checkpoints (at most
-    ``min(checkpoints, steps) + 1`` rows of d + 7 values) and its state vectors."""
+    """Bytes one run of a normalized configuration holds at most.
+
+    Args:
+        config: a normalized configuration.
+        d: the data's dimension.
+
+    Returns:
+        The bytes of its checkpoints (at most ``min(checkpoints, steps) + 1`` rows of d + 7 values)
+        and its state vectors.
+    """
     itemsize = np.dtype(DTYPE_NAMES[config["dtype"]]).itemsize
     rows = min(int(config["checkpoints"]), int(config.get("steps", config["checkpoints"]))) + 1
     return rows * (d + 7) * itemsize + 8 * d * itemsize + 16 * int(config["checkpoints"])
@@ -31,6 +39,11 @@ def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
 
 
 def resolve_batch(config: Mapping[str, Any], n: int) -> int:
+    """The batch size of a normalized configuration on n samples ("n" -> n).
+
+    Raises:
+        ValueError: ``batch_size`` exceeds n.
+    """
     b = config["batch_size"]
     if b == "n":
         return n
@@ -40,6 +53,8 @@ def resolve_batch(config: Mapping[str, Any], n: int) -> int:
 
 
 def run_kwargs(config: Mapping[str, Any], n: int) -> dict[str, Any]:
+    """The keyword arguments of ``ib.train`` / ``ib.Run`` for a normalized configuration on n samples:
+    optimizer, batch_size, order, lr (a Schedule), loss and seed."""
     return {
         "optimizer": _opt.from_description(dict(config["optimizer"])),
         "batch_size": resolve_batch(config, n),

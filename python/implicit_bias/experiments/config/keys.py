@@ -44,8 +44,16 @@ def build_tag() -> dict[str, Any]:
 
 
 def config_key(config: Mapping[str, Any], data_sha: str | None = None) -> str:
-    """Key of a (normalized) configuration: 16 hex digits of the sha256 of its canonical JSON,
-    the data hash and :func:`build_tag` (so a new version or build never reuses old cells)."""
+    """The key of a normalized configuration (the name of its cell).
+
+    Args:
+        config: a normalized configuration.
+        data_sha: the data's :func:`data_hash`, if known.
+
+    Returns:
+        16 hex digits of the sha256 of its canonical JSON, the data hash and :func:`build_tag`
+        (so a new version or build never reuses old cells).
+    """
     payload = json.dumps(
         {"config": config, "data_sha256": data_sha, "build": build_tag()}, sort_keys=True, separators=(",", ":")
     )

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
 
 
 def optimizer_classes() -> dict[str, type[_opt.Optimizer]]:
+    """Lower-case optimizer name -> class: every class of ``ALL_OPTIMIZERS`` plus the aliases
+    sgd, signgd / sign_gd and adam_proxy / adamproxy."""
     out = {cls.__name__.lower(): cls for cls in _opt.ALL_OPTIMIZERS}
     out.update(
         {
@@ -55,10 +57,23 @@ def optimizer_classes() -> dict[str, type[_opt.Optimizer]]:
 
 
 def optimizer_fields(cls: type[_opt.Optimizer]) -> list[str]:
+    """The names of an optimizer class's dataclass fields (its hyper-parameters)."""
     return [f.name for f in dataclasses.fields(cls)]
 
 
 def normalize_optimizer(spec: Any) -> dict[str, Any]:
+    """The canonical description of an optimizer.
+
+    Args:
+        spec: an :class:`~implicit_bias.optimizers.Optimizer`, a name (``"Adam"``, any case or
+            alias) or a mapping with ``name`` and hyper-parameters.
+
+    Returns:
+        ``{"name": <class name>, <every hyper-parameter>: value}`` (``optimizers.describe``).
+
+    Raises:
+        ValueError: naming the key (``optimizer.name``, ``optimizer.<hyper-parameter>``).
+    """
     if isinstance(spec, _opt.Optimizer):
         return _opt.describe(spec)
     if isinstance(spec, str):
@@ -87,6 +102,19 @@ def normalize_optimizer(spec: Any) -> dict[str, Any]:
 
 
 def normalize_lr(spec: Any) -> dict[str, Any]:
+    """The canonical description of a learning-rate schedule.
+
+    Args:
+        spec: a :class:`~implicit_bias.schedules.Schedule`, a positive number (constant) or a
+            mapping with ``kind`` (constant, polynomial, step_decay; default constant), ``eta0`` and
+            the kind's parameters.
+
+    Returns:
+        ``Schedule.to_dict()``: kind, eta0, power, factor, every.
+
+    Raises:
+        ValueError: naming the key (``lr.kind``, ``lr.eta0``, ``lr.power``, ...).
+    """
     if isinstance(spec, _sched.Schedule):
         sched = spec
     elif isinstance(spec, (int, float)) and not isinstance(spec, bool):
@@ -131,9 +159,19 @@ def normalize_config(
 ) -> dict[str, Any]:
     """Validate a run configuration and return its canonical, JSON-ready form.
 
-    Unknown or bad keys raise ``ValueError`` naming the key (``optimizer.beta2: ...``). Defaults:
-    ``batch_size="n"`` (full batch), ``order="cyclic"``, ``lr=0.1`` (constant), ``loss="logistic"``,
-    ``dtype="float64"``, ``seed=0``, ``checkpoints=200``.
+    Defaults (:data:`DEFAULTS`): ``batch_size="n"`` (full batch), ``order="cyclic"``, ``lr=0.1``
+    (constant), ``loss="logistic"``, ``dtype="float64"``, ``seed=0``, ``checkpoints=200``.
+
+    Args:
+        config: a mapping with the keys of :data:`CONFIG_KEYS` (``data`` and ``optimizer`` required).
+        require_steps: refuse a configuration without ``steps``.
+        allow_arrays: accept ``data = {"name": "<arrays>", ...}`` as given (data passed as arrays).
+
+    Returns:
+        A new dict with every key of :data:`CONFIG_KEYS` (``steps`` if given) in canonical form.
+
+    Raises:
+        ValueError: an unknown or bad key, named (``optimizer.beta2: ...``).
     """
     if not isinstance(config, Mapping):
         raise ValueError(f"config: must be a mapping, got {type(config).__name__}")
