@@ -14,6 +14,8 @@ Every name is re-exported here: ``from implicit_bias.experiments.config import n
 
 from __future__ import annotations
 
+# The version in every cell key (keys.build_tag reads it from here, as from the one-module config before).
+from ..._version import __version__ as __version__
 from .data_spec import DATA_FILE_SUFFIXES, DATASET_ALIASES, generator_parameters, normalize_data, parse_data_string
 from .edit import jsonable, set_param
 from .engine_args import check_run_sizes, resolve_batch, run_bytes, run_kwargs

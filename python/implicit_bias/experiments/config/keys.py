@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from ... import _core
-from ..._version import __version__
 
 
 def data_hash(X: np.ndarray, y: np.ndarray) -> str:
@@ -30,6 +29,8 @@ def build_tag() -> dict[str, Any]:
     """What identifies the code a result came from: the package version, the cell layout, whether
     the core was built with OpenMP, and the core's own build information when it exposes some
     (``implicit_bias._core.build_info``, a mapping or a callable returning one)."""
+    from . import __version__  # read from the config package at call time, where a test may pin it
+
     tag: dict[str, Any] = {
         "version": __version__,
         "cell_format": CELL_FORMAT,
