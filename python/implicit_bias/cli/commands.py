@@ -6,8 +6,10 @@ Each returns the exit status; a bad value ends in ``parser.error`` (exit status 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +27,20 @@ def reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     predictions = {}
     for key, value in args.predict:
         predictions[key] = None if value in ("none", "None") else value
-    executor, close = (None, lambda: None)
     try:
         experiments.prepare_out_dir(args.out, "--out")
-        if args.dask:
-            executor, close = _executor(experiments, args.dask, parser)
-        summary = experiments.reproduce(
-            quick=args.quick,
-            claims=args.claims,
-            out_dir=args.out,
-            progress=not args.quiet,
-            predictions=predictions or None,
-            executor=executor,
-            threads=args.threads,
-            theory=not args.no_theory,
-            resume=not args.fresh,
-        )
+        with _executor(experiments, args.dask, parser) as executor:
+            summary = experiments.reproduce(
+                quick=args.quick,
+                claims=args.claims,
+                out_dir=args.out,
+                progress=not args.quiet,
+                predictions=predictions or None,
+                executor=executor,
+                threads=args.threads,
+                theory=not args.no_theory,
+                resume=not args.fresh,
+            )
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
@@ -49,8 +49,6 @@ def reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 130
-    finally:
-        close()
     print(f"\nimplicit-bias reproduce ({'quick' if args.quick else 'full'}): {summary.seconds:.1f} s")
     for c in summary.claims:
         judged = [r for r in c.rows if r.get("result") in ("PASS", "FAIL")]
@@ -104,12 +102,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _executor(experiments: Any, spec: str, parser: argparse.ArgumentParser) -> Any:
-    """The ``--dask`` executor and its closer; a cluster that cannot start is a usage error."""
+@contextlib.contextmanager
+def _executor(experiments: Any, spec: str | None, parser: argparse.ArgumentParser) -> Iterator[Any]:
+    """The ``--dask`` executor for the duration of a command (None without ``--dask``), closed on exit;
+    a cluster that cannot start is a usage error."""
+    if not spec:
+        yield None
+        return
     try:
-        return experiments.default_executor(spec)
+        executor, close = experiments.default_executor(spec)
     except OSError as exc:
         parser.error(f"--{exc}")
+    try:
+        yield executor
+    finally:
+        close()
 
 
 def _run_name(cfg: dict[str, Any], key: str) -> str:
@@ -157,26 +164,22 @@ def sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         experiments.prepare_out_dir(args.out, "--out")
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    executor, close = (None, lambda: None)
     try:
-        if args.dask:
-            executor, close = _executor(experiments, args.dask, parser)
-        res = experiments.sweep(
-            base,
-            grid,
-            seeds=seeds,
-            seed_data=seed_data,
-            out_dir=args.out,
-            executor=executor,
-            threads=args.threads,
-            progress=not args.quiet,
-            resume=not args.fresh,
-            reference=args.reference,
-        )
+        with _executor(experiments, args.dask, parser) as executor:
+            res = experiments.sweep(
+                base,
+                grid,
+                seeds=seeds,
+                seed_data=seed_data,
+                out_dir=args.out,
+                executor=executor,
+                threads=args.threads,
+                progress=not args.quiet,
+                resume=not args.fresh,
+                reference=args.reference,
+            )
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    finally:
-        close()
     waited = f", {res.waited} computed by another process" if res.waited else ""
     print(f"sweep: {len(res.rows)} cells ({res.ran} run, {res.skipped} already done{waited})")
     keys = list(res.grid)

@@ -173,14 +173,21 @@ def add_execution_flags(p: argparse.ArgumentParser, cached: str) -> None:
     p.add_argument("--fresh", action="store_true", help=f"recompute {cached}")
 
 
+def _subcommand(
+    sub: argparse._SubParsersAction, name: str, help: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: its one-line ``help``, ``description``, ``examples`` epilog and the help formatter."""
+    return sub.add_parser(name, help=help, description=description, epilog=examples, formatter_class=HelpFormatter)
+
+
 def _add_reproduce(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``reproduce`` subcommand and its flags."""
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "reproduce",
         help="reproduce the claims of SPEC.md; writes summary.md/.json and one PNG per claim",
         description="Reproduce the claims of SPEC.md end to end.",
-        epilog=REPRODUCE_EXAMPLES,
-        formatter_class=HelpFormatter,
+        examples=REPRODUCE_EXAMPLES,
     )
     p.add_argument(
         "--quick",
@@ -209,12 +216,12 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def _add_run(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``run`` subcommand and its flags."""
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "run",
         help="run one configuration: .npz trajectory, .json record, .png figure",
         description="Run one configuration from flags and/or a TOML file (flags override the file).",
-        epilog=RUN_EXAMPLES,
-        formatter_class=HelpFormatter,
+        examples=RUN_EXAMPLES,
     )
     p.add_argument(
         "--config",
@@ -232,12 +239,12 @@ def _add_run(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def _add_sweep(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``sweep`` subcommand and its flags."""
-    p = sub.add_parser(
+    p = _subcommand(
+        sub,
         "sweep",
         help="grid of one or two parameters x seeds -> table (CSV/JSON) and phase-diagram heatmap",
         description="Sweep one or two parameters (times seeds) around a base configuration.",
-        epilog=SWEEP_EXAMPLES,
-        formatter_class=HelpFormatter,
+        examples=SWEEP_EXAMPLES,
     )
     p.add_argument("--config", metavar="FILE.toml", help="base configuration plus [grid] and seeds")
     add_configuration_flags(p)

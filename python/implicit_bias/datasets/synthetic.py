@@ -36,6 +36,14 @@ def _check_size(names: str, call: str, rows: int, d: int, copies: int, out: np.d
     )
 
 
+def _check_counts(n: int, d: int, seed: int) -> tuple[int, int]:
+    """Check a generator's n >= 1, d >= 1 and seed >= 0; return (n, d) as ints."""
+    n = check_int("n", n, 1)
+    d = check_int("d", d, 1)
+    check_int("seed", seed, 0)
+    return n, d
+
+
 def _labels_mode(labels: str, n: int, d: int) -> str:
     """The label mode a ``labels`` argument means for n samples in d dimensions ("auto" resolved)."""
     check_choice("labels", labels, LABELS)
@@ -99,9 +107,7 @@ def gaussian(
     Returns:
         X (n, d), y (n,).
     """
-    n = check_int("n", n, 1)
-    d = check_int("d", d, 1)
-    check_int("seed", seed, 0)
+    n, d = _check_counts(n, d, seed)
     margin = check_real("margin", margin, 0.0)
     out = resolve_dtype(dtype, None)
     mode = _labels_mode(labels, n, d)
@@ -176,9 +182,7 @@ def generalized_rademacher(
     Returns:
         X (n, d), y (n,).
     """
-    n = check_int("n", n, 1)
-    d = check_int("d", d, 1)
-    check_int("seed", seed, 0)
+    n, d = _check_counts(n, d, seed)
     out = resolve_dtype(dtype, None)
     mode = _labels_mode(labels, n, d)
     _check_size("n, d", f"generalized_rademacher(n={n}, d={d})", 2 * n if mode == "teacher" else n, d, 3, out, n)

@@ -45,6 +45,17 @@ SAME_DIRECTION = 1e-6
 PREDICTION_KINDS = tuple(DEFAULT_THRESHOLDS)
 
 
+# The PASS criterion of each kind; {t} is the threshold, {beat} the "nearer than the others" clause.
+_CRITERIA = {
+    "l2": "cos(w, w_l2) >= {t}{beat}",
+    "fixed_point": "cos(w, w*) >= {t}{beat}",
+    "linf": "l-inf margin ratio gamma_inf(w)/gamma_inf* >= {t}",
+    "not-linf": "l-inf margin ratio < {t} (does not reach the l-inf max margin)",
+    "predicted": "cos(w, its predicted direction) >= {t}{beat}",
+    "epoch_map": "cos(w, epoch-map limit) >= {t} and nearer to it than to the beta2 -> 1 prediction (1 - cos)",
+}
+
+
 def criterion_text(kind: str, threshold: float, others: Sequence[str] = ()) -> str:
     """The PASS criterion of one run, in words (the same text goes into summary.md).
 
@@ -63,18 +74,8 @@ def criterion_text(kind: str, threshold: float, others: Sequence[str] = ()) -> s
     beat = (
         f" and nearer to {lab.get(kind, kind)} than to {', '.join(lab[o] for o in others)} (1 - cos)" if others else ""
     )
-    if kind == "l2":
-        return f"cos(w, w_l2) >= {threshold:g}{beat}"
-    if kind == "fixed_point":
-        return f"cos(w, w*) >= {threshold:g}{beat}"
-    if kind == "linf":
-        return f"l-inf margin ratio gamma_inf(w)/gamma_inf* >= {threshold:g}"
-    if kind == "not-linf":
-        return f"l-inf margin ratio < {threshold:g} (does not reach the l-inf max margin)"
-    if kind == "predicted":
-        return f"cos(w, its predicted direction) >= {threshold:g}{beat}"
-    if kind == "epoch_map":
-        return f"cos(w, epoch-map limit) >= {threshold:g} and nearer to it than to the beta2 -> 1 prediction (1 - cos)"
+    if kind in _CRITERIA:
+        return _CRITERIA[kind].format(t=f"{threshold:g}", beat=beat)
     raise ValueError(f"predictions: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
 
 
