@@ -41,7 +41,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
     def _get_help_string(self, action: argparse.Action) -> str | None:
         """The flag's help, with its default appended when it has a real one."""
         # None / False / [] mean "not given" (the configuration's own default applies, said in the text)
-        if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
+        default = action.default
+        if (
+            default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or (isinstance(default, list) and not default)
+        ):
             return action.help
         return super()._get_help_string(action)
 
