@@ -29,7 +29,15 @@ def run_bytes(config: Mapping[str, Any], d: int) -> int:
 
 
 def check_run_sizes(d: int, configs: Sequence[Mapping[str, Any]]) -> None:
-    """Refuse runs on data of dimension d whose checkpoints and states, together, cannot fit in memory."""
+    """Refuse runs whose checkpoints and states, together, cannot fit in memory.
+
+    Args:
+        d: the data's dimension.
+        configs: the runs' normalized configurations.
+
+    Raises:
+        ValueError: (from ``check_fits``) naming ``checkpoints`` and the size in bytes.
+    """
     total = sum(run_bytes(c, d) for c in configs)
     check_fits(
         "checkpoints",
@@ -53,8 +61,15 @@ def resolve_batch(config: Mapping[str, Any], n: int) -> int:
 
 
 def run_kwargs(config: Mapping[str, Any], n: int) -> dict[str, Any]:
-    """The keyword arguments of ``ib.train`` / ``ib.Run`` for a normalized configuration on n samples:
-    optimizer, batch_size, order, lr (a Schedule), loss and seed."""
+    """The keyword arguments of ``ib.train`` / ``ib.Run`` for a normalized configuration.
+
+    Args:
+        config: a normalized configuration.
+        n: the number of samples of its data.
+
+    Returns:
+        ``optimizer`` (an Optimizer), ``batch_size`` (int), ``order``, ``lr`` (a Schedule), ``loss``, ``seed``.
+    """
     return {
         "optimizer": _opt.from_description(dict(config["optimizer"])),
         "batch_size": resolve_batch(config, n),
