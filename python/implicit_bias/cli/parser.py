@@ -9,7 +9,7 @@ import textwrap
 from .. import optimizers
 from .._validation import LOSSES, ORDERS
 from .._version import __version__
-from ..experiments.config import DEFAULTS
+from ..experiments.config import CONFIG_KEYS, DEFAULTS
 from ..schedules import KINDS as SCHEDULE_KINDS
 from . import arguments
 
@@ -83,8 +83,15 @@ def _hyper_parameter_defaults(name: str) -> str:
     return f"(default: {', '.join(found)})"
 
 
-def add_configuration_flags(p: argparse.ArgumentParser) -> None:
-    """The flags of a configuration (``run`` and ``sweep``); each overrides its key in ``--config``."""
+def add_configuration_flags(p: argparse.ArgumentParser, config_help: str) -> None:
+    """Add ``--config FILE.toml`` and the flags of a configuration (``run`` and ``sweep``); each flag
+    overrides its key in the file.
+
+    Args:
+        p: the subcommand's parser.
+        config_help: what the ``--config`` file holds, in words.
+    """
+    p.add_argument("--config", metavar="FILE.toml", help=config_help)
     g = p.add_argument_group("data (or data.* in the config file)")
     g.add_argument(
         "--data",
@@ -229,12 +236,7 @@ def _add_run(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Run one configuration from flags and/or a TOML file (flags override the file).",
         examples=RUN_EXAMPLES,
     )
-    p.add_argument(
-        "--config",
-        metavar="FILE.toml",
-        help="configuration file (keys: data, optimizer, batch_size, order, lr, loss, steps, dtype, seed, checkpoints)",
-    )
-    add_configuration_flags(p)
+    add_configuration_flags(p, f"configuration file (keys: {', '.join(CONFIG_KEYS)})")
     add_output_flags(p, "results/run", "progress bar")
     p.add_argument("--name", type=arguments.file_stem, help="file name stem (default: derived from the configuration)")
     p.add_argument(
@@ -252,8 +254,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Sweep one or two parameters (times seeds) around a base configuration.",
         examples=SWEEP_EXAMPLES,
     )
-    p.add_argument("--config", metavar="FILE.toml", help="base configuration plus [grid] and seeds")
-    add_configuration_flags(p)
+    add_configuration_flags(p, "base configuration plus [grid] and seeds")
     p.add_argument(
         "--grid",
         type=arguments.key_values,
