@@ -215,3 +215,31 @@ def test_one_run_twice_in_an_ensemble_is_refused():
     with pytest.raises(ValueError, match="^runs: the same Run appears more than once"):
         ib.engine.advance_many([run, run], [10, 10])
     assert math.isclose(run.t, 0)
+
+
+# ------------------------------------------------------------------------------- data path (issue 9)
+@pytest.mark.parametrize("dtype", [np.float64, np.longdouble], ids=["f64", "f80"])
+def test_margin_ratios_and_cosines_attached_by_train_equal_the_public_metrics(dtype):
+    X, y = separable(n=12, d=3, seed=2)
+    refs = {"l2": ib.max_margin(X, y, "l2"), "linf": ib.max_margin(X, y, "linf"), "raw": np.array([1.0, -2.0, 0.5])}
+    traj = ib.train(X, y, ib.Adam(beta2=0.99), steps=300, dtype=dtype, references=refs)
+    for name in ("l2", "linf"):
+        ref = refs[name]
+        expected = ib.normalized_margin(traj.w, X, y, ref.norm) / ref.gamma
+        np.testing.assert_array_equal(traj.margin_ratio[name], expected)
+    np.testing.assert_array_equal(traj.cosine["raw"], ib.cosine(traj.w, refs["raw"]))
+    assert "raw" not in traj.margin_ratio
+
+
+def test_a_bad_reference_is_refused_before_the_run():
+    X, y = separable()
+    with pytest.raises(ValueError, match=r"^references\['bad'\]: must have d = 3 entries"):
+        ib.train(X, y, ib.GD(), steps=10**15, references={"bad": np.ones(2)})
+    with pytest.raises(ValueError, match=r"^steps: must be in"):
+        ib.train(np.zeros((2, 2)), [1, 2], ib.GD(), steps=-1)  # steps first, before the data
+
+
+def test_the_separability_warning_points_at_the_callers_line():
+    with pytest.warns(NotSeparableWarning) as record:
+        ib.train(*XOR, ib.GD(), steps=1)
+    assert record[0].filename == __file__

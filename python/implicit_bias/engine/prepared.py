@@ -7,7 +7,9 @@ shared by every run on them, and the data are checked for linear separability on
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +88,16 @@ def nonseparable_reason(Z: np.ndarray, lp_limit: int = LP_CHECK_LIMIT) -> str | 
     return None
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this package, for the caller of this function
+    (so a warning points at the user's ``ib.train`` / ``ib.Run`` line, however deep the call)."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class PreparedData:
     """A validated data set in one precision, with its compiled copy ``Z = y x`` shared by runs.
 
@@ -119,7 +131,7 @@ class PreparedData:
                     "limits (max-margin directions) do not exist for them. Pass check_separable=False to skip "
                     "this check.",
                     NotSeparableWarning,
-                    stacklevel=3,
+                    stacklevel=_user_stacklevel(),
                 )
         self.core = _ENGINE[self.dtype][0](Z)
 
