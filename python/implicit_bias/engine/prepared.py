@@ -42,18 +42,35 @@ def advance_ensemble(dtype: np.dtype) -> Any:
     return _ENGINE[np.dtype(dtype)][2]
 
 
+def _row_hashes(Z: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of every row of Z (n, d) float64 (-0.0 counted as 0.0), in O(n d), by chunks."""
+    multipliers = np.random.default_rng(0x5EED).integers(1, 2**63, size=Z.shape[1], dtype=np.uint64) * 2 + 1
+    out = np.empty(Z.shape[0], dtype=np.uint64)
+    for lo in range(0, Z.shape[0], 4096):
+        mixed = np.ascontiguousarray(Z[lo : lo + 4096] + 0.0).view(np.uint64) * multipliers  # modulo 2**64
+        mixed ^= mixed >> np.uint64(29)  # nonlinear: a row and its negative hash apart
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+        out[lo : lo + 4096] = np.sum(mixed, axis=1, dtype=np.uint64)
+    return out
+
+
 def _opposite_rows(Z: np.ndarray) -> tuple[int, int] | None:
-    """Indices i < j with z_i = -z_j exactly, or None: rows of Z and -Z sorted together, O(n d log n)."""
-    n = Z.shape[0]
-    both = np.vstack([Z, -Z])
-    order = np.lexsort(both.T[::-1])
-    rows = both[order]
-    equal = np.all(rows[1:] == rows[:-1], axis=1) & ((order[1:] >= n) != (order[:-1] >= n))
-    hits = np.flatnonzero(equal)
-    if hits.size == 0:
-        return None
-    i, j = sorted(int(order[k]) % n for k in (hits[0], hits[0] + 1))
-    return i, j
+    """Indices i < j with z_i = -z_j exactly (Z has no zero row), or None.
+
+    Rows of -Z whose hash equals a row hash of Z are candidates, checked exactly: O(n d + n log n).
+    (Rows are hashed in float64; opposite long-double rows stay opposite when rounded to float64.)
+    """
+    Z64 = np.asarray(Z, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        h, h_neg = _row_hashes(Z64), _row_hashes(-Z64)
+    order = np.argsort(h, kind="stable")
+    sorted_h = h[order]
+    pos = np.minimum(np.searchsorted(sorted_h, h_neg), sorted_h.size - 1)
+    for j in np.flatnonzero(sorted_h[pos] == h_neg):
+        i = int(order[pos[j]])
+        if np.array_equal(Z[i], -Z[j]):
+            return min(i, int(j)), max(i, int(j))
+    return None
 
 
 def nonseparable_reason(Z: np.ndarray, lp_limit: int = LP_CHECK_LIMIT) -> str | None:
