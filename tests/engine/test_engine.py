@@ -229,15 +229,7 @@ def test_ctrl_c_stops_a_long_run_quickly_and_leaves_it_resumable(opt, n, d, more
     np.testing.assert_array_equal(run.w, fresh.w)
 
 
-def test_keyboard_interrupt_from_train_carries_the_run():
-    X, y = gaussian_data(n=10, d=2)
-    timer = threading.Timer(0.2, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt) as info:
-        ib.train(X, y, ib.SignGD(), steps=10**10, batch_size=1)
-    timer.join()
-    run = info.value.run
-    assert isinstance(run, ib.Run) and run.t > 0
+# Ctrl-C in ib.train / ib.train_many: tests/engine/test_run_state.py
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.longdouble])

@@ -147,6 +147,7 @@ def test_a_run_in_use_by_one_thread_refuses_a_second_thread():
 # --------------------------------------------------------------------------------------- Ctrl-C
 def test_ctrl_c_in_train_carries_the_run_and_its_trajectory_up_to_the_stop():
     X, y = data(d=2)
+    ib.train(X, y, ib.SignGD(), steps=1)  # warm up (imports of the separability check) before the timer
     timer = threading.Timer(0.2, _thread.interrupt_main)
     timer.start()
     with pytest.raises(KeyboardInterrupt) as info:
@@ -160,12 +161,14 @@ def test_ctrl_c_in_train_carries_the_run_and_its_trajectory_up_to_the_stop():
 def test_ctrl_c_in_train_many_leaves_every_run_with_a_checkpoint_at_its_stop():
     X, y = data(d=2)
     configs = [dict(optimizer=ib.Adam(beta2=b2), batch_size=1) for b2 in (0.9, 0.99, 0.999)]
+    ib.train_many(X, y, configs, steps=1)  # warm up before the timer
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     with pytest.raises(KeyboardInterrupt) as info:
         ib.train_many(X, y, configs, steps=10**10, threads=1)
     timer.join()
-    for run in info.value.runs:
+    for run, attached in zip(info.value.runs, info.value.trajectories, strict=True):
         traj = run.trajectory()
+        np.testing.assert_array_equal(attached.steps, traj.steps)
         assert 0 < run.t < 10**10 and traj.steps[-1] == run.t
         np.testing.assert_array_equal(traj.w[-1], run.w)

@@ -150,7 +150,8 @@ def train_many(
     :func:`advance_many` (compatible configurations are step-interleaved in lane groups by default).
     ``check_separable``: see :class:`PreparedData` (checked once for all configurations). Every
     argument is checked before the first step. On Ctrl-C the KeyboardInterrupt carries the
-    consistent, resumable runs as ``exc.runs`` (each with a checkpoint at the step it stopped at).
+    consistent, resumable runs as ``exc.runs`` and their trajectories as ``exc.trajectories``
+    (each ending with a checkpoint at the step where that run stopped).
     """
     check_threads(threads)
     if references is not None and not isinstance(references, Mapping):
@@ -170,6 +171,7 @@ def train_many(
         trajectories = advance_many(runs, step_list, checkpoints=checkpoints, threads=threads, lanes=lanes)
     except KeyboardInterrupt as exc:
         exc.runs = runs  # type: ignore[attr-defined]
+        exc.trajectories = [run.trajectory() for run in runs]  # type: ignore[attr-defined]
         raise
     if references:
         for traj in trajectories:
