@@ -70,3 +70,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130
+    except ImportError as exc:
+        # Ctrl-C while an extension module initializes (SciPy, the first time a reference is
+        # computed) surfaces as ImportError("initialization failed") chained to the interrupt.
+        if not _caused_by_interrupt(exc):
+            raise
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True when a KeyboardInterrupt is in ``exc``'s cause / context chain."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False
