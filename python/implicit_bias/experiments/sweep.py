@@ -46,6 +46,10 @@ class SweepResult:
     complete: bool = True
     #: cells another process computed while this one waited for them
     waited: int = 0
+    #: cells computed from a stored state of the same configuration with a shorter horizon
+    continued: int = 0
+    #: engine steps this sweep took (a continued cell counts only the steps beyond its stored state)
+    engine_steps: int = 0
 
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
@@ -122,7 +126,9 @@ def sweep(
     a ``seed``, the data seed too. ``data=(X, y)`` uses arrays instead of ``base["data"]``.
 
     Writes to ``out_dir``: ``cells/<key>.npz|json`` (one per cell, keyed by a hash of its config and
-    data; a rerun skips cells already there), ``references/``, ``table.csv`` and ``table.json``
+    data; a rerun skips cells already there, and a rerun with a longer ``steps`` continues each cell
+    from its stored engine state in ``cells/states/``, bit for bit, see
+    :mod:`~implicit_bias.experiments.execute`), ``references/``, ``table.csv`` and ``table.json``
     (one row per cell, plus the seed-averaged grid), and ``phase_diagram.png`` (distance of the
     limit direction from w*, l2 and l-inf). ``executor``: any ``concurrent.futures.Executor``
     (e.g. ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
@@ -252,6 +258,8 @@ def sweep(
         skipped,
         not interrupted,
         stats.get("waited", 0),
+        stats.get("continued", 0),
+        stats.get("steps", 0),
     )
     write_table(res, keys)
     if plot and rows:
