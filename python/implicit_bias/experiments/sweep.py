@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import datasets, plots
-from .._format import value_label
+from .._format import html_table, value_label
 from .._validation import check_choice
 from .._version import __version__
 from ..engine import Trajectory
@@ -53,6 +53,20 @@ class SweepResult:
 
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the counts, then one row per cell (at most 20) with its limit metrics."""
+        keys = list(self.grid)
+        state = "complete" if self.complete else "interrupted"
+        title = (
+            f"SweepResult: {len(self.rows)} cells in {self.out_dir} ({state}; ran {self.ran}, "
+            f"of which continued {self.continued}; skipped {self.skipped}; waited {self.waited})"
+        )
+        cols = [*keys, "seed", "steps", "nearest", "cos_l2", "cos_linf", "cos_fixed_point", "dist_predicted"]
+        rows = [[r.get(c, "") if r.get(c) is not None else "" for c in cols] for r in self.rows[:20]]
+        if len(self.rows) > 20:
+            rows.append([f"... {len(self.rows) - 20} more (to_dataframe())", *([""] * (len(cols) - 1))])
+        return html_table(title, rows, header=cols)
 
     def to_dataframe(self) -> Any:
         """One row per cell (grid values, seed, key, steps and final metrics) as a pandas DataFrame."""
