@@ -54,6 +54,14 @@ class SweepResult:
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
 
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "interrupted"
+        grid = ", ".join(f"{k}: {len(v)} values" for k, v in self.grid.items())
+        return (
+            f"SweepResult({len(self.rows)} cells ({grid}; {len(self.seeds)} seeds) in {self.out_dir}, {state}, "
+            f"ran {self.ran} (continued {self.continued}), skipped {self.skipped})"
+        )
+
     def _repr_html_(self) -> str:
         """Jupyter's view: the counts, then one row per cell (at most 20) with its limit metrics."""
         keys = list(self.grid)
