@@ -66,3 +66,22 @@ def test_sdist_has_license_and_citation_but_no_bench_results(tmp_path):
     assert "cpp/bindings/build_info.hpp.in" in names
     assert not [n for n in names if n.startswith("bench/results")]
     assert "bench/engine.py" in names  # the benchmark scripts stay
+
+
+def test_cibuildwheel_configuration_is_consistent():
+    """The manylinux configuration names test files that exist, an extra that exists, the portable
+    build and CPython glibc targets only (cibuildwheel itself is not run here)."""
+    project = _pyproject()
+    cibw = project["tool"]["cibuildwheel"]
+    assert set(cibw["test-extras"]) <= set(project["project"]["optional-dependencies"])
+    tests = re.findall(r"\{project\}/(\S+)", cibw["test-command"])
+    assert tests and all((ROOT / t).is_file() for t in tests), tests
+    assert not any("test_packaging" in t for t in tests)  # needs the source tree, not an installed wheel
+    skip = cibw["skip"].split()
+    assert "pp*" in skip and "*-musllinux_*" in skip
+    requires = project["project"]["requires-python"].removeprefix(">=")
+    assert cibw["build"].split()[0] == "cp" + requires.replace(".", "") + "-*"  # from the oldest supported
+    linux = cibw["linux"]
+    assert linux["environment"]["IMPLICIT_BIAS_NATIVE"] == "OFF"
+    assert linux["repair-wheel-command"].startswith("auditwheel repair")
+    assert linux["manylinux-x86_64-image"] == "manylinux_2_28"

@@ -3,7 +3,8 @@
 * ``constant(eta0)``: eta_t = eta0
 * ``polynomial(eta0, power)``: eta_t = eta0 * (t + 1) ** (-power), 0 < power <= 1
 * ``step_decay(eta0, factor, every)``: eta_t = eta0 * factor ** (t // every); ``every="epoch"``
-  means ceil(n / batch_size) steps (one pass over the data), i.e. per-epoch decay.
+  means one pass over the data: ceil(n / batch_size) steps, or one step for the optimizers whose
+  step is already a whole pass (``AdamProxy``, ``AdamEpochMap``, whatever their ``batch_size``).
 
 Adding a schedule means one more kind here and one case in ``cpp/include/implicit_bias/schedule.hpp``.
 """
@@ -49,9 +50,13 @@ class Schedule:
         elif self.factor != 1.0 or self.every != 1:
             raise ValueError("factor, every: only a step_decay schedule has them")
 
-    def resolved_every(self, steps_per_epoch: int) -> int:
-        """``every`` as a number of steps (``"epoch"`` becomes ``steps_per_epoch``)."""
-        return steps_per_epoch if self.every == "epoch" else int(self.every)
+    def resolved_every(self, steps_per_epoch: int, *, whole_pass: bool = False) -> int:
+        """``every`` as a number of steps: ``"epoch"`` becomes ``steps_per_epoch`` (ceil(n / batch
+        size)), or 1 when each step is a ``whole_pass`` over the data (AdamProxy, AdamEpochMap:
+        their batch size sets the epoch's partition, not the number of steps per epoch)."""
+        if self.every != "epoch":
+            return int(self.every)
+        return 1 if whole_pass else check_int("steps_per_epoch", steps_per_epoch, 1)
 
     @property
     def decays(self) -> bool:

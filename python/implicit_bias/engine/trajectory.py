@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._format import html_table, value_label
 from .._validation import as_real_array
 from ..errors import RunFileError
 from ..metrics import cosines_of_rows, margins_of_rows, parse_norm
@@ -88,6 +89,39 @@ class Trajectory:
             f"Trajectory({opt}, {len(self)} checkpoints up to t = {t}, d = {self.w.shape[1]}, "
             f"dtype = {self.w.dtype}, references: {refs})"
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the configuration and the last checkpoint's numbers in one small table."""
+        opt = dict(self.config.get("optimizer", {}))
+        name = opt.pop("name", "?")
+        t = int(self.steps[-1]) if len(self.steps) else 0
+        rows: list[tuple[str, Any]] = [("optimizer", f"{name}({value_label(opt)})")]
+        rows += [(k, self.config[k]) for k in ("batch_size", "order", "loss", "seed") if k in self.config]
+        rows += [("lr", self.config["lr"])] if "lr" in self.config else []
+        rows += [("n x d", f"{self.config.get('n', '?')} x {self.w.shape[1]}"), ("dtype", str(self.w.dtype))]
+        rows.append(("checkpoints", f"{len(self)} (steps {int(self.steps[0])} .. {t})" if len(self) else "0"))
+        if len(self):
+            rows += [(f"{k} at t = {t}", getattr(self, k)[-1]) for k in TRAJECTORY_ARRAYS[2:]]
+            rows += [(f"cos(w, {k})", v[-1]) for k, v in sorted(self.cosine.items())]
+            rows += [(f"margin ratio {k}", v[-1]) for k, v in sorted(self.margin_ratio.items())]
+        return html_table(f"Trajectory: {name}, {len(self)} checkpoints up to t = {t}", rows)
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` on dimensions ``step`` (the checkpoints) and ``coordinate`` (0..d-1):
+        ``w`` (step, coordinate), the per-checkpoint arrays, ``cosine_<ref>`` and ``margin_ratio_<ref>``
+        (step), and the configuration as JSON in ``attrs["config"]``. Needs xarray (the ``xarray`` extra)."""
+        try:
+            import xarray as xr
+        except ImportError as exc:
+            raise ImportError('to_xarray needs xarray: pip install "implicit-bias[xarray]"') from exc
+        import json
+
+        variables: dict[str, Any] = {"w": (("step", "coordinate"), self.w)}
+        variables.update({k: ("step", getattr(self, k)) for k in TRAJECTORY_ARRAYS[2:]})
+        variables.update({f"cosine_{k}": ("step", v) for k, v in self.cosine.items()})
+        variables.update({f"margin_ratio_{k}": ("step", v) for k, v in self.margin_ratio.items()})
+        coords = {"step": np.asarray(self.steps, dtype=np.int64), "coordinate": np.arange(self.w.shape[1])}
+        return xr.Dataset(variables, coords=coords, attrs={"config": json.dumps(self.config)})
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame in long format: one row per checkpoint and quantity, columns ``step``,

@@ -1,32 +1,98 @@
-"""Running cells: local OpenMP ensembles grouped by data and precision, or any Executor."""
+"""Running cells: local OpenMP ensembles grouped by data and precision, or any Executor.
+
+A cell whose configuration differs from a stored one only by a longer ``steps`` continues from the
+stored engine state (see :class:`~.store.Store`) instead of step 0. Its final iterate, and every
+checkpoint, are bit for bit those of one run from step 0. Checkpoints: those of the stored, shorter
+run up to where it stopped, then the points of the longer run's own log grid beyond it (the grid of
+``ib.train(steps=S2)`` has points below S1 the short run never recorded; recovering them would mean
+computing the first S1 steps again). So the rows after S1, and the final metrics, equal a fresh
+long run's exactly; to get the fresh run's grid everywhere, run with ``resume=False`` or a new folder.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import json
 import os
+import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._version import __version__
-from ..engine import PreparedData, Run, Trajectory, advance_many, train
+from ..engine import PreparedData, Run, Trajectory, advance_many, log_grid
 from ..engine.ensemble import MAX_THREADS, check_threads, runs_from_configs
 from ..engine.lanes import lane_key, lane_width
+from ..errors import RunFileError, StoreWarning
 from .compare import attach, final_metrics
-from .config import build_tag, check_run_sizes, run_kwargs
+from .config import build_tag, check_run_sizes, config_key, run_kwargs
 from .store import Cell, DataCache, Store
 
 
-def run_remote(X: np.ndarray, y: np.ndarray, config: dict[str, Any]) -> Trajectory:
-    """Executor task: one configuration on one worker (plain ``ib.train``, bit-identical to ensembles)."""
-    kwargs = run_kwargs(config, X.shape[0])
-    opt = kwargs.pop("optimizer")
-    return train(
-        X, y, opt, steps=config["steps"], dtype=np.dtype(config["dtype"]), checkpoints=config["checkpoints"], **kwargs
-    )
+def run_to_bytes(run: Run) -> bytes:
+    """The bytes of ``run.save`` (to send a run to another process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "run.npz")
+        run.save(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def run_from_bytes(state: bytes) -> Run:
+    """The run saved as ``state`` by :func:`run_to_bytes`, verified as ``Run.load`` verifies files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "run.npz")
+        with open(path, "wb") as fh:
+            fh.write(state)
+        return Run.load(path)
+
+
+def run_remote(config: Mapping[str, Any], state: bytes) -> tuple[Trajectory, bytes]:
+    """Executor task: advance the saved run ``state`` (fresh or continued, data included) to
+    ``config["steps"]``; its trajectory and new state (bit-identical to a local ensemble's)."""
+    run = run_from_bytes(state)
+    traj = run.advance(int(config["steps"]) - run.t, checkpoints=int(config["checkpoints"]))
+    return traj, run_to_bytes(run)
+
+
+def series_key(config: Mapping[str, Any], data_sha: str) -> str:
+    """Key shared by the cells whose configurations differ only in ``steps`` (their horizon)."""
+    return config_key({k: v for k, v in config.items() if k != "steps"}, data_sha)
+
+
+def continue_from_store(store: Store, run: Run, series: str, config: Mapping[str, Any]) -> int | None:
+    """Load into the fresh ``run`` the longest stored state of ``series`` with at most
+    ``config["steps"]`` steps and give it the long run's checkpoint grid beyond that point (module
+    docstring); returns the step it continues from, or None (nothing usable stored: a damaged or
+    foreign state file is skipped with a :class:`StoreWarning` naming it)."""
+    steps, checkpoints = int(config["steps"]), int(config["checkpoints"])
+    for t, path in store.states(series, steps):
+        try:
+            saved = Run.load(path)
+        except RunFileError as exc:
+            warnings.warn(f"{exc}; not continuing from it", StoreWarning, stacklevel=2)
+            continue
+        same = (
+            saved.config == run.config
+            and saved.t == t
+            and all(np.array_equal(a, b) for a, b in ((saved.X, run.X), (saved.y, run.y), (saved.w0, run.w0)))
+        )
+        if not same:
+            warnings.warn(
+                f"{path}: the state of another run (not this cell's configuration after {t} steps); "
+                "not continuing from it",
+                StoreWarning,
+                stacklevel=2,
+            )
+            continue
+        run.core.load_state(saved.core.save_state())
+        long_grid = log_grid(0, steps, checkpoints)
+        run.core.set_grid(np.union1d(run.core.grid, long_grid[long_grid > t]).astype(np.uint64))
+        return t
+    return None
 
 
 def ensemble_runs(data: PreparedData, configs: Sequence[Mapping[str, Any]]) -> list[Run]:
@@ -74,6 +140,7 @@ def execute(
     resume: bool = True,
     stats: dict[str, int] | None = None,
     poll_seconds: float = 0.2,
+    save_states: bool = True,
 ) -> dict[str, tuple[Trajectory, dict[str, Any]]]:
     """Run every cell not already in ``store`` and return ``key -> (trajectory, record)`` for all.
 
@@ -89,10 +156,13 @@ def execute(
     another live process is computing are skipped, then waited for at the end (read when that
     process has written them, computed here if it died first). ``stats`` (a dict) receives the
     counts ``loaded`` (valid on disk at the start), ``ran`` (computed here) and ``waited`` (written
-    by another process while this one waited).
+    by another process while this one waited), ``continued`` (computed from a stored state of
+    the same configuration with a shorter horizon) and ``steps`` (engine steps taken here).
+    ``save_states``: keep each computed cell's engine state (``states/`` in the store; a copy of the
+    data and the checkpoints per cell) so a longer horizon can continue from it.
     """
     threads = None if threads is None else check_threads(threads)
-    counts = {"loaded": 0, "ran": 0, "waited": 0}
+    counts = {"loaded": 0, "ran": 0, "waited": 0, "continued": 0, "steps": 0}
     results: dict[str, tuple[Trajectory, dict[str, Any]]] = {}
     todo: list[Cell] = []
     for cell in cells:
@@ -130,9 +200,27 @@ def execute(
         locks[cell.key] = lock
         return "mine"
 
-    def finish(cell: Cell, traj: Trajectory) -> None:
+    def prepare(cell: Cell, run: Run) -> int:
+        """Continue ``run`` from the store (unless not ``resume``); the step it starts from."""
+        t0 = (
+            None
+            if not resume
+            else continue_from_store(
+                store, run, series_key(cell.config, cache.data(cell.config["data"])[2]), cell.config
+            )
+        )
+        if t0 is None:
+            return 0
+        counts["continued"] += 1
+        return t0
+
+    def finish(cell: Cell, traj: Trajectory, run: Run | None, t0: int) -> None:
         X, y, sha = cache.data(cell.config["data"])
         refs = cache.references(cell.config["data"])
+        series = series_key(cell.config, sha)
+        if run is not None and save_states:
+            store.state_path(series, run.t).parent.mkdir(parents=True, exist_ok=True)
+            run.save(store.state_path(series, run.t))  # before the record: a cell is done only with its state
         attach(traj, X, y, refs)
         record = {
             "key": cell.key,
@@ -141,8 +229,11 @@ def execute(
             "data_sha256": sha,
             "version": __version__,
             "build": build_tag(),
+            "series": series,
+            "continued_from": t0 if t0 else None,
             "metrics": final_metrics(traj, X, y, refs),
         }
+        counts["steps"] += int(cell.config["steps"]) - t0
         record = store.save(cell, traj, record)
         locks.pop(cell.key).release()
         results[cell.key] = (traj, record)
@@ -156,12 +247,14 @@ def execute(
     total_steps = sum(c.config["steps"] for c in todo)
     bar = progress_bar(total_steps, f"{desc} ({len(todo)} to run, {len(results)} done)", progress)
     try:
-        deferred = run_cells(todo, cache, claim, finish, executor=executor, threads=threads, bar=bar, wait=False)
+        deferred = run_cells(
+            todo, cache, claim, prepare, finish, executor=executor, threads=threads, bar=bar, wait=False
+        )
         if deferred:
             bar.set_postfix_str(
                 f"waiting for {len(deferred)} cells that {store.lock(deferred[0].key).owner()} is computing"
             )
-            run_cells(deferred, cache, claim, finish, executor=executor, threads=threads, bar=bar, wait=True)
+            run_cells(deferred, cache, claim, prepare, finish, executor=executor, threads=threads, bar=bar, wait=True)
     finally:
         for lock in locks.values():
             lock.release()
@@ -175,7 +268,8 @@ def run_cells(
     cells: Sequence[Cell],
     cache: DataCache,
     claim: Callable[[Cell, bool], str],
-    finish: Callable[[Cell, Trajectory], None],
+    prepare: Callable[[Cell, Run], int],
+    finish: Callable[[Cell, Trajectory, Run | None, int], None],
     *,
     executor: cf.Executor | None,
     threads: int | None,
@@ -183,7 +277,8 @@ def run_cells(
     wait: bool,
 ) -> list[Cell]:
     """Compute the cells this process can ``claim`` (locally in cost-sorted ensemble batches, or on
-    ``executor``); returns the cells another process holds (none when ``wait``)."""
+    ``executor``), each run ``prepare``-d first (continued from the store when it can be); returns
+    the cells another process holds (none when ``wait``)."""
     deferred: list[Cell] = []
     if executor is None:
         groups: dict[tuple[str, str], list[Cell]] = {}
@@ -199,37 +294,48 @@ def run_cells(
             cost = [run.core.cost_per_step * c.config["steps"] for run, c in zip(runs, group)]
             rank = {lk: r for r, lk in enumerate(dict.fromkeys(lane_key(run) for run in runs))}
             order = sorted(range(len(group)), key=lambda k: (rank[lane_key(runs[k])], cost[k]))
-            queue = [group[k] for k in order]
+            queue = [(group[k], runs[k]) for k in order]
             size = max(1, 4 * nthreads, lane_width(data.d) * nthreads)
             while queue:
-                batch: list[Cell] = []
+                batch: list[tuple[Cell, Run, int]] = []
                 while queue and len(batch) < size:
-                    cell = queue.pop(0)
+                    cell, run = queue.pop(0)
                     status = claim(cell, wait)
                     if status == "mine":
-                        batch.append(cell)
+                        t0 = prepare(cell, run)
+                        bar.update(t0)
+                        batch.append((cell, run, t0))
                     elif status == "busy":
                         deferred.append(cell)
                 if not batch:
                     continue
-                check_run_sizes(data.d, [c.config for c in batch])
-                trajs = run_ensemble(data, [c.config for c in batch], threads=threads, on_progress=bar.update)
-                for cell, traj in zip(batch, trajs):
-                    finish(cell, traj)
+                check_run_sizes(data.d, [c.config for c, _, _ in batch])
+                trajs = advance_many(
+                    [run for _, run, _ in batch],
+                    [int(c.config["steps"]) - run.t for c, run, _ in batch],
+                    checkpoints=[int(c.config["checkpoints"]) for c, _, _ in batch],
+                    threads=threads,
+                    on_progress=bar.update,
+                )
+                for (cell, run, t0), traj in zip(batch, trajs):
+                    finish(cell, traj, run, t0)
         return deferred
-    futures: dict[cf.Future, Cell] = {}
+    futures: dict[cf.Future, tuple[Cell, int]] = {}
     for cell in cells:
         status = claim(cell, wait)
         if status == "mine":
             X, y, _ = cache.data(cell.config["data"])
-            futures[executor.submit(run_remote, X, y, cell.config)] = cell
+            run = Run(PreparedData(X, y, np.dtype(cell.config["dtype"])), None, **run_kwargs(cell.config, X.shape[0]))
+            t0 = prepare(cell, run)
+            futures[executor.submit(run_remote, cell.config, run_to_bytes(run))] = (cell, t0)
         elif status == "busy":
             deferred.append(cell)
     try:
         for fut in cf.as_completed(futures):
-            cell = futures[fut]
-            finish(cell, fut.result())
-            bar.update(cell.config["steps"])
+            cell, t0 = futures[fut]
+            traj, state = fut.result()
+            finish(cell, traj, run_from_bytes(state), t0)  # verified (checksum) before it is stored
+            bar.update(cell.config["steps"] - t0)
     except BaseException:
         for fut in futures:
             fut.cancel()

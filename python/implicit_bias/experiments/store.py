@@ -1,6 +1,6 @@
 """Where results live: cells keyed by their configuration, written atomically, verified when read,
-locked while computed; and the data / reference cache shared by the cells of one sweep or
-reproduction.
+locked while computed; each cell's engine state, so a longer horizon continues where a cell stopped;
+and the data / reference cache shared by the cells of one sweep or reproduction.
 
 A cell is ``<key>.npz`` (its trajectory) and ``<key>.json`` (its record: config, metrics, the
 sha256 of the trajectory file and a sha256 of the record itself), written in that order, each
@@ -13,6 +13,11 @@ While a process computes a cell it holds ``<key>.lock`` (an exclusive ``flock``,
 pid and host written inside for people to read). Another process skips such cells and, at the
 end, waits for them: when the owner finishes, the result is read; when the owner died (the kernel
 releases its lock with it, so a lock is never stale) or left the cell damaged, it is computed again.
+
+Next to the cells, ``states/<series>/<steps>.npz`` holds the complete engine state (``Run.save``,
+with its checksum) of each cell after ``steps`` steps, where ``<series>`` keys the configuration
+without its horizon. A cell asked for with a longer horizon starts from the longest stored state
+of its series instead of step 0 (``execute``; the result is bit for bit that of one long run).
 """
 
 from __future__ import annotations
@@ -258,6 +263,19 @@ class Store:
 
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.root / f"{key}.npz", self.root / f"{key}.json"
+
+    def state_path(self, series: str, steps: int) -> Path:
+        """Where the engine state of the cell of ``series`` run for ``steps`` steps is kept."""
+        return self.root / "states" / series / f"{int(steps)}.npz"
+
+    def states(self, series: str, upto: int) -> list[tuple[int, Path]]:
+        """The stored states ``(steps, path)`` of ``series`` with at most ``upto`` steps, longest
+        first (temporary files of writers in progress are not listed)."""
+        folder = self.root / "states" / series
+        if not folder.is_dir():
+            return []
+        found = [(int(p.stem), p) for p in folder.glob("*.npz") if p.stem.isdigit() and int(p.stem) <= upto]
+        return sorted(found, reverse=True)
 
     def lock(self, key: str) -> CellLock:
         return CellLock(self.root / f"{key}.lock")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import datasets, plots
-from .._format import value_label
+from .._format import html_table, value_label
 from .._validation import check_choice
 from .._version import __version__
 from ..engine import Trajectory
@@ -46,9 +46,35 @@ class SweepResult:
     complete: bool = True
     #: cells another process computed while this one waited for them
     waited: int = 0
+    #: cells computed from a stored state of the same configuration with a shorter horizon
+    continued: int = 0
+    #: engine steps this sweep took (a continued cell counts only the steps beyond its stored state)
+    engine_steps: int = 0
 
     def trajectory(self, key: str) -> Trajectory:
         return Trajectory.load(self.out_dir / "cells" / f"{key}.npz")
+
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "interrupted"
+        grid = ", ".join(f"{k}: {len(v)} values" for k, v in self.grid.items())
+        return (
+            f"SweepResult({len(self.rows)} cells ({grid}; {len(self.seeds)} seeds) in {self.out_dir}, {state}, "
+            f"ran {self.ran} (continued {self.continued}), skipped {self.skipped})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the counts, then one row per cell (at most 20) with its limit metrics."""
+        keys = list(self.grid)
+        state = "complete" if self.complete else "interrupted"
+        title = (
+            f"SweepResult: {len(self.rows)} cells in {self.out_dir} ({state}; ran {self.ran}, "
+            f"of which continued {self.continued}; skipped {self.skipped}; waited {self.waited})"
+        )
+        cols = [*keys, "seed", "steps", "nearest", "cos_l2", "cos_linf", "cos_fixed_point", "dist_predicted"]
+        rows = [[r.get(c, "") if r.get(c) is not None else "" for c in cols] for r in self.rows[:20]]
+        if len(self.rows) > 20:
+            rows.append([f"... {len(self.rows) - 20} more (to_dataframe())", *([""] * (len(cols) - 1))])
+        return html_table(title, rows, header=cols)
 
     def to_dataframe(self) -> Any:
         """One row per cell (grid values, seed, key, steps and final metrics) as a pandas DataFrame."""
@@ -122,7 +148,9 @@ def sweep(
     a ``seed``, the data seed too. ``data=(X, y)`` uses arrays instead of ``base["data"]``.
 
     Writes to ``out_dir``: ``cells/<key>.npz|json`` (one per cell, keyed by a hash of its config and
-    data; a rerun skips cells already there), ``references/``, ``table.csv`` and ``table.json``
+    data; a rerun skips cells already there, and a rerun with a longer ``steps`` continues each cell
+    from its stored engine state in ``cells/states/``, bit for bit, see
+    :mod:`~implicit_bias.experiments.execute`), ``references/``, ``table.csv`` and ``table.json``
     (one row per cell, plus the seed-averaged grid), and ``phase_diagram.png`` (distance of the
     limit direction from w*, l2 and l-inf). ``executor``: any ``concurrent.futures.Executor``
     (e.g. ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
@@ -252,6 +280,8 @@ def sweep(
         skipped,
         not interrupted,
         stats.get("waited", 0),
+        stats.get("continued", 0),
+        stats.get("steps", 0),
     )
     write_table(res, keys)
     if plot and rows:

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import ArrayLike, DTypeLike
 
+from .._format import html_table
 from .._validation import check_data, check_real, resolve_dtype
 from ..errors import DegenerateProblemWarning
 from ..metrics import LONG_DOUBLE, Norm, NormSpec, parse_norm
@@ -79,6 +80,18 @@ class MaxMarginResult:
     polished: bool
     note: str = ""
     face_diameter: float | None = None
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the margin, its certificates and the direction."""
+        rows = [
+            ("norm", self.norm_name),
+            ("gamma", self.gamma),
+            ("support", f"{self.support.size}: {self.support.tolist()}"),
+        ]
+        rows += [("unique", self.unique), ("kkt_residual", self.kkt_residual), ("solver", self.solver)]
+        rows += [("w", np.array2string(np.asarray(self.w, dtype=float), precision=4, threshold=8))]
+        rows += [("note", self.note)] if self.note else []
+        return html_table(f"MaxMarginResult: {self.norm_name}, gamma = {float(self.gamma):.6g}", rows)
 
     def __repr__(self) -> str:
         return (

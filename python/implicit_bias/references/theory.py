@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import optimizers as _opt
+from .._format import html_table
 from .._validation import ORDERS, check_choice, check_data, check_int, check_real, resolve_dtype
 from ..engine import epoch_map_limit
 from ..schedules import as_schedule
@@ -80,6 +81,18 @@ class Prediction:
     optimizer: str
     batch_size: int
     order: str
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: kind, confidence, regime, reason, notes and the direction."""
+        rows = [("kind", self.kind), ("confidence", self.confidence), ("optimizer", self.optimizer)]
+        rows += [("batch_size", self.batch_size), ("order", self.order), ("reason", self.reason)]
+        rows += [("note", n) for n in self.notes]
+        rows += (
+            [("w", np.array2string(np.asarray(self.w, dtype=float), precision=4, threshold=8))]
+            if self.w is not None
+            else []
+        )
+        return html_table(f"Prediction: {self.kind} ({self.confidence})", rows)
 
     def __repr__(self) -> str:
         return f"Prediction(kind={self.kind!r}, confidence={self.confidence!r}, {self.optimizer}, b={self.batch_size}, {self.order}: {self.reason})"
