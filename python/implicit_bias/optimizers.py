@@ -28,6 +28,9 @@ class Optimizer:
     kind: ClassVar[str] = ""
     #: Sampling orders the update rule is defined for (``ib.Run`` refuses the others).
     orders: ClassVar[tuple[str, ...]] = ORDERS
+    #: True when one step of the update rule is one pass over all n samples (AdamProxy,
+    #: AdamEpochMap): the core's ``full_batch`` / epoch-map trait, checked against it in tests.
+    whole_pass: ClassVar[bool] = False
 
     def __new__(cls, *args: object, **kwargs: object) -> Optimizer:
         # The dataclass __init__ refuses these too; this says why, before it runs.
@@ -141,6 +144,7 @@ class AdamProxy(Optimizer):
     """
 
     kind: ClassVar[str] = "adam_proxy"
+    whole_pass: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +212,7 @@ class AdamEpochMap(Optimizer):
     """
 
     kind: ClassVar[str] = "adam_epoch_map"
+    whole_pass: ClassVar[bool] = True
     orders: ClassVar[tuple[str, ...]] = ("cyclic",)
     beta1: float = 0.9
     beta2: float = 0.999

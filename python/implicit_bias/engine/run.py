@@ -165,7 +165,7 @@ class Run:
         s = self.schedule
         cfg.schedule = getattr(_core.ScheduleKind, s.kind)
         cfg.eta0, cfg.power, cfg.factor = s.eta0, s.power, s.factor
-        cfg.every = s.resolved_every(self.steps_per_epoch, whole_pass=self.optimizer.kind in _WHOLE_PASS)
+        cfg.every = s.resolved_every(self.steps_per_epoch, whole_pass=self.optimizer.whole_pass)
         return cfg
 
     @property

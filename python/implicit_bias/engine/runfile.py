@@ -27,7 +27,6 @@ __all__ = ["load_run", "run_arrays", "saved_config", "saved_state", "CONFIG_KEYS
 CONFIG_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "dtype", "seed", "n", "d")
 _STATE_FIELDS = ("config", "X", "y", "w0", "t", "w", "scale_exponent", "rng", "sampler_position", "permutation", "grid")
 # Optimizers whose step is a whole pass over the data: they never move the batch sampler.
-_WHOLE_PASS = ("adam_proxy", "adam_epoch_map")
 # Far beyond any exponent a run reaches (E ~ margin / ln 2), and exact in double.
 _MAX_SCALE_EXPONENT = 2**53
 
@@ -74,7 +73,7 @@ def saved_state(f: Mapping[str, np.ndarray], where: Any, run: Any, template: Map
     if not np.any(rng):
         raise RunFileError(f"{where}: field 'rng' is all zero (xoshiro256** never reaches that state)")
     position = scalar_field(f, "sampler_position", where, low=0, high=n - 1)
-    whole_pass = run.optimizer.kind in _WHOLE_PASS
+    whole_pass = run.optimizer.whole_pass
     if whole_pass or run.order == "replacement":
         want = 0
     else:
