@@ -388,6 +388,12 @@ README_NOTES = """## Reading the results
   dependency chain: dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. Callgrind: ~166
   instructions per step in both (eps = 0 vs 1e-8 at d = 2 differ by ~2%), ~51 of them in glibc's exp
   (the exp@@GLIBC_2.29 wrapper ~16 + __exp_fma ~35).
+* **Issue 10 figures on a quiet machine** (2026-12-03 13:05-13:10 UTC, load average 0.2-1.9, the same
+  Intel Xeon 2-core VM, ours side by side in one process, best of 5): single run d = 2: eps = 0 13.0 ns/step,
+  eps = 1e-8 + bias corr. 29.9 ns/step (exponential loss 12.7 vs 27.4: the difference is the exp per step,
+  see the next note); d = 1000: 1.46 vs 1.44 ns/coordinate-step; lane group of 8 at d = 2: 14.7 (eps = 0)
+  and 13.5 (eps = 1e-8 + bc) ns per run-step, at d = 50: 1.96 and 1.82 ns per coordinate-run-step. The
+  tables above were taken later at load 11-15 (every thread got ~0.3 cores): read their CPU columns.
 * **Lanes** (`engine.py --lanes`) overlap the latency chains of K runs in one thread; at d = 2 a lane
   group is then bound by instruction throughput (~200 instructions per run-step including exp), not by
   latency.
@@ -487,7 +493,7 @@ def goals_summary() -> str:
             if lanes:
                 rows.append(
                     [
-                        f"peers {n}x{d}: ours ({lanes[0]['label']}) vs fastest peer ({lanes[0]['fastest_label']}), "
+                        f"peers {n}x{d}: {lanes[0]['label']} vs fastest peer ({lanes[0]['fastest_label']}), "
                         "per run-step",
                         f">= {goal_fast[d]:g}x",
                         f"{lanes[0]['vs_fastest']:.2f}x",
