@@ -364,18 +364,25 @@ class Run final : public RunBase<T> {
         if (opt_.state_below(low_)) rescale(exponent_of(opt_.state_bound()));
     }
 
-    void batch_step(T lr) {
+    // Inlined into the dispatched run loop (IB_HOT), so the clones vectorize its loops too (mini-batch
+    // and full-batch GD / SignGD / Signum / Adam; stateless optimizers at b = 1). The gradient sum is a
+    // plain loop, not an Eigen expression: Eigen picks its packets from the baseline's macros (SSE2)
+    // whatever the clone; the operations (grad_j - c z_ij, in sample order) are the same.
+    IB_HOT void batch_step(T lr) {
         const std::int64_t d = data_->d();
         const Batch batch = sampler_.next();
         for (std::int64_t k = 0; k < batch.size; ++k)
             margins_[static_cast<std::size_t>(k)] = dot(data_->row(batch.indices[k]), w_.data(), d);
         compute_coefficients(batch.indices, batch.size);
-        grad_.setZero();
+        T* __restrict g = grad_.data();
+        for (std::int64_t j = 0; j < d; ++j) g[j] = T(0);
         T bound = T(0);
         for (std::int64_t k = 0; k < batch.size; ++k) {
             const std::int64_t i = batch.indices[k];
-            grad_ -= coefs_[k] * Eigen::Map<const Vector<T>>(data_->row(i), d);
-            bound += coefs_[k] * data_->row_max[i];
+            const T c = coefs_[static_cast<std::size_t>(k)];
+            const T* __restrict zi = data_->row(i);
+            for (std::int64_t j = 0; j < d; ++j) g[j] -= c * zi[j];
+            bound += c * data_->row_max[i];
         }
         const T inv_size = T(1) / static_cast<T>(batch.size);
         opt_.update(w_.data(), grad_.data(), inv_size, bound * inv_size, d, lr, t_, scale_);
