@@ -80,7 +80,11 @@ def separating_direction(Z: np.ndarray) -> tuple[np.ndarray | None, float]:
         scale = float(np.max(np.sum(np.abs(Z_eq), axis=1)))  # largest possible margin with |u_j| <= 1
         if s <= 1e-10 * scale or float(np.min(Z_eq @ u)) <= 0:
             return None, s
-    return _certificate(Z, u / cols), s
+    with np.errstate(over="ignore", under="ignore"):
+        w = _certificate(Z, u / cols) if np.all(np.isfinite(u / cols)) else None
+    if w is None:  # u / cols overflows: columns of extreme spread; u separates Z_eq, so scale it first
+        w = _certificate(Z, (u / pow2_scale(u)) * (cols.min() / cols))
+    return w, s
 
 
 def _interpolating(Z_eq: np.ndarray) -> np.ndarray | None:
@@ -97,13 +101,24 @@ def _interpolating(Z_eq: np.ndarray) -> np.ndarray | None:
 
 
 def _certificate(Z: np.ndarray, w: np.ndarray) -> np.ndarray | None:
-    """w scaled so that ``min_i <z_i, w> = 1`` (computed without overflow), None if not positive."""
-    w_scale = pow2_scale(w)
+    """w scaled so that ``min_i <z_i, w> = 1`` (computed without overflow), None if not positive.
+
+    For data so small that this w is not representable (max |Z| below ~1e-308), the largest finite
+    multiple of it is returned (same direction, every margin positive).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        w_unit = w / pow2_scale(w)
+    if not np.all(np.isfinite(w_unit)):
+        return None
     z_scale = pow2_scale(Z)
-    worst = float(np.min((Z / z_scale) @ (w / w_scale)))  # both O(1): no overflow or underflow
+    worst = float(np.min((Z / z_scale) @ w_unit))  # both O(1): no overflow or underflow
     if not worst > 0:
         return None
-    return (w / w_scale) / worst / z_scale  # min margin 1 (up to rounding) in Z's units
+    with np.errstate(over="ignore"):
+        out = (w_unit / worst) / z_scale  # min margin 1 (up to rounding) in Z's units
+    if not np.all(np.isfinite(out)):
+        out = w_unit / pow2_scale(w_unit) * 2.0**1000
+    return out
 
 
 def _validated_z(X: ArrayLike, y: ArrayLike, dtype: DTypeLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

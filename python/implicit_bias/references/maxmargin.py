@@ -213,22 +213,27 @@ def _mahalanobis(
         chol = np.linalg.cholesky(nrm.matrix.astype(np.float64))  # M = L L^T
         G = sla.solve_triangular(chol, Z.T, lower=True).T  # rows L^-1 z_i, so ||G^T l|| = ||Z^T l||_{M^-1}
 
-    w = cp.Variable(d)
+    # The primal in equilibrated variables v = c w (c: power-of-two column scales, exact), which
+    # keeps a column 1e6 times larger than the others within the solver's tolerances.
+    cols = pow2_scale(Z, axis=0)
+    v = cp.Variable(d)
+    w = cp.multiply(1 / cols, v)
     if nrm.kind == "l2":
         energy = cp.sum_squares(w)
     elif nrm.kind == "diag":
-        energy = cp.sum_squares(cp.multiply(np.sqrt(nrm.diag.astype(np.float64)), w))
+        energy = cp.sum_squares(cp.multiply(np.sqrt(nrm.diag.astype(np.float64)) / cols, v))
     else:
         energy = cp.sum_squares(chol.T @ w)
-    constraint = Z @ w >= 1
+    constraint = (Z / cols) @ v >= 1
     try:
         solver_note = solve_cvxpy(cp.Problem(cp.Minimize(0.5 * energy), [constraint]), solver)
     except RuntimeError:
         if not polish:
             raise
         solver_note = ""  # the exact dual solver below does not need the primal's warm start
-    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) if w.value is not None else None
-    w_hat = np.asarray(w.value, dtype=np.float64) if w.value is not None else None
+    solved = v.value is not None
+    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) if solved else None
+    w_hat = np.asarray(v.value, dtype=np.float64) / cols if solved else None
     solver_used, polished = solver, False
 
     def m_inverse(v: np.ndarray) -> np.ndarray:
@@ -243,16 +248,23 @@ def _mahalanobis(
         try:
             dual = solve_dual_qp(G, warm_start=guess)
         except NotSeparableError as exc:  # separability was certified: the Gram matrix is what failed
-            raise RuntimeError(
-                "X: the dual QP's Gram matrix Z M^-1 Z^T is numerically singular on these (separable) data, "
-                "typically because column scales differ by ~1e8 or more; rescale the columns of X"
-            ) from exc
-        solver = solver if w_hat is not None else f"({solver} failed)"
-        lam_ld, w_ld = refine_kkt(Z_exact, G, nrm, m_inverse, dual.support, dual.lambdas[dual.support])
-        lam = np.zeros(n, dtype=LONG_DOUBLE)
-        lam[dual.support] = lam_ld
-        w_hat = w_ld
-        solver_used, polished = f"{solver}+{dual.method}", True
+            if w_hat is None:
+                raise RuntimeError(
+                    f"X: {solver} failed and the dual QP's Gram matrix Z M^-1 Z^T is numerically singular on "
+                    "these (separable) data, typically because column scales differ by ~1e6 or more; rescale "
+                    "the columns of X"
+                ) from exc
+            solver_note = (
+                f"active-set polish failed (the Gram matrix Z M^-1 Z^T is numerically singular, e.g. columns of very "
+                f"different scales): {solver}'s answer, accurate to its tolerance (~1e-8). {solver_note}"
+            ).strip()
+        else:
+            solver = solver if w_hat is not None else f"({solver} failed)"
+            lam_ld, w_ld = refine_kkt(Z_exact, G, nrm, m_inverse, dual.support, dual.lambdas[dual.support])
+            lam = np.zeros(n, dtype=LONG_DOUBLE)
+            lam[dual.support] = lam_ld
+            w_hat = w_ld
+            solver_used, polished = f"{solver}+{dual.method}", True
 
     w_hat_out = np.asarray(w_hat).astype(out_dtype)
     lam_out = np.asarray(lam).astype(out_dtype)
