@@ -222,8 +222,8 @@ def reproduce(
             notes=notes,
             path=out / "illustration_2d.png",
             title=(
-                f"d = 2 example after {specs[0].config['steps']:.0e} steps; w* = l-inf here\n(in d = 2, w* matched l2 "
-                "or l-inf on every one of ~8000 random data sets searched)"
+                f"d = 2 example after {specs[0].config['steps']:.0e} steps; w* = l-inf on these data\n(in d = 2, w* "
+                "usually coincides with l2 or l-inf, not always)"
             ),
         )
         extra = {
