@@ -6,9 +6,9 @@ The fixed point is checked against tests/reference_fixedpoint.py (written from S
 from __future__ import annotations
 
 import numpy as np
-import reference_fixedpoint as R
 
 import implicit_bias as ib
+import reference_fixedpoint as R
 from implicit_bias.experiments.claims import DATA_2D, illustration_runs
 from implicit_bias.experiments.data import load_data
 
