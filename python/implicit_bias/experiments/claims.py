@@ -427,7 +427,8 @@ CLAIMS = tuple(range(1, 10))
 #: A d = 2 data set on which l2 and l-inf are 17 degrees apart and every optimizer reaches its
 #: reference within 1 - cos < 1e-8 in 10^6 steps. w* = l-inf here. In d = 2 w* usually coincides
 #: with l2 or l-inf, but not always (a search found 8 of 1832 generated data sets with all three
-#: > 2 degrees apart, e.g. gaussian n=4 seed=63 cov=[4, 0.25]: 33 / 27 / 6 degrees); on those,
+#: > 2 degrees apart, e.g. gaussian n=4 seed=63 cov=[4, 0.25]: 33 / 27 / 6 degrees, where c = T(c)
+#: also has a second solution); on those,
 #: Inc-Adam with beta2 = 0.999 does not reach w* in 10^6 steps (its finite-beta2 limit differs),
 #: so the figure would show an optimizer off its reference.
 DATA_2D = {"name": "gaussian", "n": 4, "d": 2, "seed": 10, "labels": "teacher", "cov": [2.0, 0.5], "margin": 1.0}
