@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import implicit_bias as ib
-from implicit_bias.errors import DegenerateProblemWarning
 import reference_fixedpoint as R
+from implicit_bias.errors import DegenerateProblemWarning
 from implicit_bias.experiments.claims import DATA_2D, illustration_runs
 from implicit_bias.experiments.data import load_data
 
