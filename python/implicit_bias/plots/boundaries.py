@@ -25,13 +25,23 @@ def decision_boundaries(
 ) -> Any:
     """Scatter a d = 2 data set and draw each classifier's boundary {x : <w, x> = 0}.
 
-    ``directions``: label -> w (e.g. the final iterate of each optimizer), solid lines.
-    ``references``: a :class:`~implicit_bias.experiments.References` (or mapping name -> w); its
-    l2 / l-inf / w* boundaries are dashed, in the shared reference colours.
-    ``notes``: label -> text appended to that iterate's legend entry (e.g. its measured 1 - cos to
-    the reference it should reach). ``margins``: shade each reference's margin band
-    ``{x : |<u, x>| <= min_i y_i <u, x_i>}`` (u the unit l2 direction; the Euclidean picture of its
-    margin) and ring its support vectors (the points attaining that minimum, relative 1e-6).
+    Args:
+        X: (n, 2) samples.
+        y: (n,) labels in {-1, +1}.
+        directions: label -> w (2,) (e.g. the final iterate of each optimizer), solid lines.
+        references: a :class:`~implicit_bias.experiments.References` (or mapping name -> w (2,));
+            its l2 / l-inf / w* boundaries are dashed, in the shared reference colours.
+        ax: axes to draw into (default: a new figure).
+        title: the axes' title.
+        path: where to save the figure (it is then closed).
+        notes: label -> text appended to that iterate's legend entry (e.g. its measured 1 - cos to
+            the reference it should reach).
+        margins: shade each reference's margin band ``{x : |<u, x>| <= min_i y_i <u, x_i>}`` (u the
+            unit l2 direction: the Euclidean picture of its margin) and ring its support vectors
+            (the points attaining that minimum, relative 1e-6).
+
+    Returns:
+        The saved-and-closed figure if ``path`` is given, else the axes.
     """
     X = f64(X)
     y = f64(y)
@@ -55,6 +65,7 @@ def decision_boundaries(
     t = np.linspace(-2 * span, 2 * span, 2)
 
     def line(w: np.ndarray, **kw: Any) -> None:
+        """Draw the boundary of w (2,) through the origin and an arrow along w (skipped if w = 0)."""
         w = f64(w)
         nrm = np.linalg.norm(w)
         if nrm == 0 or not np.isfinite(nrm):
