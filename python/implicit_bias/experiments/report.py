@@ -140,7 +140,12 @@ def _markdown(s: Summary) -> str:
         L.append(f"| {c.number} | {c.title} | **{c.status}** | {f'{npass}/{len(judged)}' if judged else '—'} |")
     L.append("")
     if s.illustration:
-        near = ", ".join(f"{k} → {_nearest_label(v)}" for k, v in s.illustration["nearest"].items())
+        dist = s.illustration.get("dist_expected", {})
+        expected = s.illustration.get("expected", {})
+        near = ", ".join(
+            f"{k} → {_nearest_label(v)}" + (f" (1-cos to {expected[k]}: {dist[k]:.1e})" if k in dist else "")
+            for k, v in s.illustration["nearest"].items()
+        )
         L.append(f"*Illustration (d = 2, {s.illustration['data']}):* nearest reference of each limit: {near}.\n")
         L.append(f"![2-D illustration]({s.illustration['figure']})\n")
     if s.real_data:

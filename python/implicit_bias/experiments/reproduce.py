@@ -219,17 +219,34 @@ def reproduce(
         X2, y2, _ = cache.data(DATA_2D)
         refs2 = cache.references(DATA_2D)
         specs = illustration_runs(quick)
-        finals = {spec.label: results[cells[(0, k)].key][0].w[-1] for k, spec in enumerate(specs)}
-        nearest = {spec.label: results[cells[(0, k)].key][1]["metrics"]["nearest"] for k, spec in enumerate(specs)}
+        records = {spec.label: results[cells[(0, k)].key] for k, spec in enumerate(specs)}
+        finals = {label: traj.w[-1] for label, (traj, _) in records.items()}
+        nearest = {label: rec["metrics"]["nearest"] for label, (_, rec) in records.items()}
+        dist = {spec.label: records[spec.label][1]["metrics"][f"dist_{spec.expect}"] for spec in specs}
+        short = {"l2": "l2", "linf": "l-inf", "fixed_point": "w*"}
+        notes = {
+            spec.label: f"1-cos to {short[spec.expect]} = {dist[spec.label]:.1e} (nearest: {nearest[spec.label]})"
+            for spec in specs
+        }
         plots.decision_boundaries(
             X2,
             y2,
             finals,
             references=refs2,
+            notes=notes,
             path=out / "illustration_2d.png",
-            title=f"d = 2 example: limit directions after {specs[0].config['steps']:.0e} steps",
+            title=(
+                f"d = 2 example after {specs[0].config['steps']:.0e} steps; w* = l-inf on these data\n(in d = 2, w* "
+                "usually coincides with l2 or l-inf, not always)"
+            ),
         )
-        extra = {"figure": "illustration_2d.png", "data": DATA_2D, "nearest": nearest}
+        extra = {
+            "figure": "illustration_2d.png",
+            "data": DATA_2D,
+            "nearest": nearest,
+            "expected": {spec.label: spec.expect for spec in specs},
+            "dist_expected": dist,
+        }
     real: dict[str, Any] = {}
     if real_specs:
         refs_real = cache.references(normalize_config(real_specs[0].config)["data"])

@@ -20,6 +20,8 @@ def decision_boundaries(
     ax: Any = None,
     title: str | None = None,
     path: str | os.PathLike[str] | None = None,
+    notes: Mapping[str, str] | None = None,
+    margins: bool = True,
 ) -> Any:
     """Scatter a d = 2 data set and draw each classifier's boundary {x : <w, x> = 0}.
 
@@ -32,6 +34,11 @@ def decision_boundaries(
         ax: axes to draw into (default: a new figure).
         title: the axes' title.
         path: where to save the figure (it is then closed).
+        notes: label -> text appended to that iterate's legend entry (e.g. its measured 1 - cos to
+            the reference it should reach).
+        margins: shade each reference's margin band ``{x : |<u, x>| <= min_i y_i <u, x_i>}`` (u the
+            unit l2 direction: the Euclidean picture of its margin) and ring its support vectors
+            (the points attaining that minimum, relative 1e-6).
 
     Returns:
         The saved-and-closed figure if ``path`` is given, else the axes.
@@ -83,10 +90,14 @@ def decision_boundaries(
                 break
         else:
             drawn.append((u, [st["label"]], st["color"]))
-    for u, labels, color in drawn:
+    for k, (u, labels, color) in enumerate(drawn):
         line(u, color=color, ls="--", lw=2.2, alpha=0.8, label=" = ".join(labels))
+        if margins:
+            _margin_band(ax, X, y, u, color, span, ring=9 + 5 * k)
+    notes = notes or {}
     for (label, w), color in zip(directions.items(), ITERATE_COLORS * (1 + len(directions) // len(ITERATE_COLORS))):
-        line(w, color=color, ls="-", lw=1.4, label=label)
+        text = f"{label}: {notes[label]}" if label in notes else label
+        line(w, color=color, ls="-", lw=1.4, label=text)
     ax.set_xlim(-span, span)
     ax.set_ylim(-span, span)
     ax.set_aspect("equal")
@@ -97,3 +108,18 @@ def decision_boundaries(
     ax.set_title(title or r"data and decision boundaries $\langle w, x\rangle = 0$")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return finish(fig, path) if path is not None else ax
+
+
+def _margin_band(ax: Any, X: np.ndarray, y: np.ndarray, u: np.ndarray, color: str, span: float, ring: float) -> None:
+    """Shade ``|<u, x>| <= gamma`` (u unit, gamma its smallest margin) and ring the support vectors."""
+    m = y * (X @ u)
+    gamma = float(np.min(m))
+    if not gamma > 0:
+        return
+    normal = np.array([-u[1], u[0]])
+    t = np.array([-3 * span, 3 * span])
+    corners = np.array([t[0] * normal + gamma * u, t[1] * normal + gamma * u, t[1] * normal - gamma * u])
+    corners = np.vstack([corners, t[0] * normal - gamma * u])
+    ax.fill(corners[:, 0], corners[:, 1], color=color, alpha=0.09, lw=0, zorder=0)
+    sv = m <= gamma * (1 + 1e-6)
+    ax.scatter(X[sv, 0], X[sv, 1], s=ring**2, facecolor="none", edgecolor=color, lw=1.3, zorder=6)

@@ -38,167 +38,32 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import ORDERS, as_real_array, check_choice, check_data, check_int, check_real, resolve_dtype
+from .._validation import ORDERS, check_choice, check_int, check_real
 from ..errors import ConvergenceWarning, DegenerateProblemError, DegenerateProblemWarning
 from ..metrics import Norm
 from ..separability import check_separable
-from .maxmargin import max_margin, solve_cvxpy
+from .fixedpoint_map import (
+    adam_preconditioner,
+    batch_size_arg,
+    cvxpy_inner,
+    direction,
+    dual_inner,
+    fixed_point_data,
+    fixed_point_map,
+    iterate,
+    simplex_weights,
+)
+from .fixedpoint_result import FixedPointResult, sign_descent_limit
 from .polish import kkt_mahalanobis
 from .preconditioner import BatchStructure, duplicate_groups
-from .qp import solve_dual_qp
 
 __all__ = ["FixedPointResult", "fixed_point", "fixed_point_map", "adam_preconditioner"]
 
 SOLVERS = ("dual", "cvxpy")
-
-
-@dataclass
-class FixedPointResult:
-    """Outcome of :func:`fixed_point`.
-
-    Attributes:
-        w: (d,) predicted direction, unit l2 norm: ``P(c)^-1 Z^T lambda`` normalized.
-        c: (n,) the last iterate c (on the simplex); ``lambdas = lambda(c)``, ``p = p(c)``.
-        lambdas: (n,) dual solution of P_Adam(c) (so ``w_hat = P^-1 Z^T lambda`` has min margin 1).
-        p: (d,) diagonal of P(c).
-        residuals: (iterations,) history of ``||T(c_k) - c_k||_1``.
-        converged: whether the residual reached ``tol`` within ``max_iter`` iterations.
-        iterations: number of evaluations of T.
-        degenerate: P(c*) is (numerically) singular, so w is NOT a valid prediction; see ``message``.
-        on_vertex: c* has a single entry above ``vertex_tol`` (one sample carries the preconditioner).
-        support: indices with lambda_i > 0 (the support vectors of P_Adam(c)).
-        message: what happened, in words.
-        solver: inner solver used ("dual" or "cvxpy:<name>").
-        damping, tol: the iteration's parameters.
-        timings: seconds: "setup" (validation, separability, building), "inner" (all inner solves),
-            "total".
-        kkt_residual: relative KKT residual of the last inner QP (see ``MaxMarginResult``).
-        norm: ``p`` (a diagonal Mahalanobis norm), so that ``margin_ratio`` / ``ib.train``
-            references can compare margins in ``||.||_{P(c*)}``; None when degenerate or when
-            all-zero coordinates were excluded (P(c*) is then only a seminorm); "linf" when
-            ``limit == "linf"``.
-        gamma: normalized margin of w in that norm; None when degenerate.
-        batch_size, order: the batch structure the fixed point is for (b = 1: the original one).
-        limit: "fixed_point", or "linf" when the batch structure is sign descent (b = n).
-        alternatives: (k, d) unit directions of the OTHER fixed points found from random starts
-            (k = 0 when none); ``unique`` is True when all starts agreed, None with one start.
-        starts: number of starting points tried.
-    """
-
-    w: np.ndarray
-    c: np.ndarray
-    lambdas: np.ndarray
-    p: np.ndarray
-    residuals: np.ndarray
-    converged: bool
-    iterations: int
-    degenerate: bool
-    on_vertex: bool
-    support: np.ndarray
-    message: str
-    solver: str
-    damping: float
-    tol: float
-    timings: dict[str, float] = field(default_factory=dict)
-    kkt_residual: float = float("nan")
-    norm: np.ndarray | str | None = None
-    gamma: float | None = None
-    batch_size: int = 1
-    order: str = "cyclic"
-    limit: str = "fixed_point"
-    alternatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    unique: bool | None = None
-    starts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        """True when the iteration converged to a non-degenerate fixed point."""
-        return self.converged and not self.degenerate
-
-    def __repr__(self) -> str:
-        last = self.residuals[-1] if self.residuals.size else float("nan")
-        return (
-            f"FixedPointResult(converged={self.converged}, degenerate={self.degenerate}, "
-            f"batch_size={self.batch_size}, order={self.order!r}, limit={self.limit!r}, unique={self.unique}, "
-            f"on_vertex={self.on_vertex}, iterations={self.iterations}, residual={last:.1e}, "
-            f"support={self.support.size}, solver={self.solver!r}, message={self.message!r})"
-        )
-
-
-def adam_preconditioner(
-    X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic"
-) -> np.ndarray:
-    """Diagonal of P(c), shape (d,): ``sqrt(sum_i c_i z_ij^2)`` for b = 1, else the batch form."""
-    Z = _z(X, y)
-    weights = _simplex("c", c, Z.shape[0])
-    return BatchStructure(Z.shape[0], _batch(batch_size, Z.shape[0]), order).p(Z, weights)
-
-
-def fixed_point_map(
-    X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic"
-) -> tuple[np.ndarray, np.ndarray]:
-    """One evaluation ``(T(c), lambda(c))``, both (n,), with the exact dual solver.
-
-    All-zero coordinates are left out, as in :func:`fixed_point`; identical rows share their
-    weight. Raises DegenerateProblemError when P(c) is singular on the others (some p_j = 0).
-    """
-    Z_full = _z(X, y)
-    n = Z_full.shape[0]
-    weights = _simplex("c", c, n)
-    structure = BatchStructure(n, _batch(batch_size, n), order)
-    check_separable(Z_full, np.ones(n))
-    Z = Z_full[:, np.any(Z_full != 0, axis=0)]
-    p = structure.p(Z, weights)
-    if np.any(p == 0):
-        raise DegenerateProblemError(f"c: P(c) is singular at {int(np.sum(p == 0))} coordinates")
-    lam = structure.resplit(solve_dual_qp(Z / np.sqrt(p)).lambdas, duplicate_groups(Z))
-    return lam**2 / np.sum(lam**2), lam
-
-
-@dataclass
-class _Iteration:
-    """State of one damped iteration from one start."""
-
-    c: np.ndarray
-    c_eval: np.ndarray | None = None
-    lam: np.ndarray | None = None
-    p: np.ndarray | None = None
-    p_next: np.ndarray | None = None
-    residuals: list[float] = field(default_factory=list)
-    converged: bool = False
-    singular: bool = False
-    inner_time: float = 0.0
-
-
-def _iterate(Z, structure, groups, c, inner, damping, tol, max_iter, singular_tol) -> _Iteration:
-    it = _Iteration(c)
-    for _ in range(max_iter):
-        it.p_next = structure.p(Z, it.c)
-        if it.p_next.min() <= singular_tol * it.p_next.max():
-            it.singular = True
-            break
-        t0 = time.perf_counter()
-        lam = structure.resplit(inner(it.p_next), groups)
-        it.inner_time += time.perf_counter() - t0
-        it.lam, it.p, it.c_eval = lam, it.p_next, it.c
-        image = lam**2 / np.sum(lam**2)
-        it.residuals.append(float(np.sum(np.abs(image - it.c))))
-        if it.residuals[-1] <= tol:
-            it.converged = True
-            break
-        it.c = (1.0 - damping) * it.c + damping * image
-    return it
-
-
-def _direction(Z: np.ndarray, it: _Iteration) -> np.ndarray:
-    w = (Z.T @ it.lam) / it.p
-    return w / np.linalg.norm(w)
 
 
 def fixed_point(
@@ -257,23 +122,23 @@ def fixed_point(
     vertex_tol = check_real("vertex_tol", vertex_tol, 0.0, 1.0, low_open=True, high_open=True)
     singular_tol = check_real("singular_tol", singular_tol, 0.0, 1.0, low_open=True, high_open=True)
     seed = check_int("seed", seed, 0)
-    Z_full = _z(X, y)
+    Z_full, scale = fixed_point_data(X, y)  # at unit scale (exact): p and lambda are mapped back
     n, d = Z_full.shape
-    structure = BatchStructure(n, _batch(batch_size, n), check_choice("order", order, ORDERS))
+    structure = BatchStructure(n, batch_size_arg(batch_size, n), check_choice("order", order, ORDERS))
     starts = (4 if n * d <= 5000 else 1) if starts is None else check_int("starts", starts, 1)
-    c = np.full(n, 1.0 / n) if c0 is None else _simplex("c0", c0, n)
+    c = np.full(n, 1.0 / n) if c0 is None else simplex_weights("c0", c0, n)
     check_separable(Z_full, np.ones(n))
     if structure.sign_descent:
-        return _sign_descent_limit(Z_full, structure, started)
+        return sign_descent_limit(Z_full, structure, started, scale)
 
     used = np.any(Z_full != 0, axis=0)  # all-zero coordinates never enter P or the margins
     Z = Z_full[:, used]
     groups = duplicate_groups(Z)
     solver_name = f"cvxpy:{cvxpy_solver}" if solver == "cvxpy" else "dual"
-    new_inner = (lambda: _cvxpy_inner(Z, cvxpy_solver)) if solver == "cvxpy" else (lambda: _dual_inner(Z))
+    new_inner = (lambda: cvxpy_inner(Z, cvxpy_solver)) if solver == "cvxpy" else (lambda: dual_inner(Z))
     setup = time.perf_counter() - started
 
-    it = _iterate(Z, structure, groups, c, new_inner(), damping, tol, max_iter, singular_tol)
+    it = iterate(Z, structure, groups, c, new_inner(), damping, tol, max_iter, singular_tol)
     if it.lam is None or it.p is None:
         if c0 is not None:
             raise DegenerateProblemError("c0: P(c0) is singular; start from weights that cover every coordinate")
@@ -298,14 +163,14 @@ def fixed_point(
 
     # Other fixed points, from random starts on the simplex.
     rng = np.random.default_rng(seed)
-    found = [_direction(Z, it)] if converged and not degenerate else []
+    found = [direction(Z, it)] if converged and not degenerate else []
     for _ in range(starts - 1):
-        other = _iterate(
+        other = iterate(
             Z, structure, groups, rng.dirichlet(np.ones(n)), new_inner(), damping, tol, max_iter, singular_tol
         )
         inner_time += other.inner_time
         if other.converged and other.lam is not None:
-            u = _direction(Z, other)
+            u = direction(Z, other)
             if all(1.0 - float(u @ v) > 1e-9 for v in found):
                 found.append(u)
     alternatives = np.zeros((0, d))
@@ -355,6 +220,9 @@ def fixed_point(
     diag = Norm("diag", p, diag=p)
     kkt = kkt_mahalanobis(Z, diag, w_hat_used, lam)
     gamma = None if degenerate else float(np.min(Z @ w_hat_used) / diag.of_rows(w_hat_used[None, :])[0])
+    # Back to X's units: p is homogeneous of degree 1 in Z, lambda of degree -1, gamma of degree 1/2.
+    lam, p_full = lam / scale, p_full * scale
+    gamma = None if gamma is None else gamma * float(np.sqrt(scale))
     return FixedPointResult(
         w=w_hat / np.linalg.norm(w_hat),
         c=c_eval,
@@ -380,100 +248,3 @@ def fixed_point(
         unique=unique,
         starts=starts,
     )
-
-
-def _sign_descent_limit(Z: np.ndarray, structure: BatchStructure, started: float) -> FixedPointResult:
-    """b = n, cyclic / reshuffle: P = |Z^T lambda| (sign descent); its limit is the l-inf direction."""
-    n, d = Z.shape
-    mm = max_margin(Z, np.ones(n), norm="linf")
-    lam = np.asarray(mm.duals, dtype=np.float64)
-    message = (
-        f"batch structure: {structure.describe()}: every step sees the full gradient, so P = |Z^T lambda| is "
-        "sign descent and the damped iteration has no fixed point to converge to; the answer is the l-inf "
-        "max-margin direction" + ("" if mm.unique is not False else " (NOT unique: compare l-inf margin ratios)")
-    )
-    return FixedPointResult(
-        w=np.asarray(mm.w_l2unit, dtype=np.float64),
-        c=lam**2 / np.sum(lam**2),
-        lambdas=lam,
-        p=np.abs(Z.T @ lam),
-        residuals=np.zeros(0),
-        converged=True,
-        iterations=0,
-        degenerate=False,
-        on_vertex=False,
-        support=np.flatnonzero(lam > 0),
-        message=message,
-        solver=f"max_margin(linf): {mm.solver}",
-        damping=1.0,
-        tol=0.0,
-        timings={"total": time.perf_counter() - started},
-        kkt_residual=mm.kkt_residual,
-        norm="linf",
-        gamma=float(mm.gamma),
-        batch_size=structure.batch_size,
-        order=structure.order,
-        limit="linf",
-        unique=mm.unique,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _z(X: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """Validated Z = y[:, None] * X in float64 (long-double input is rounded: the fixed point is a
-    reference computed in double)."""
-    X_arr, y_arr = check_data(X, y, resolve_dtype(None, X))
-    return (y_arr[:, None] * X_arr).astype(np.float64)
-
-
-def _batch(batch_size: int | None, n: int) -> int:
-    return n if batch_size is None else check_int("batch_size", batch_size, 1, n)
-
-
-def _simplex(name: str, c: ArrayLike, n: int) -> np.ndarray:
-    arr = as_real_array(name, c, np.dtype(np.float64), ndim=1)
-    if arr.shape[0] != n:
-        raise ValueError(f"{name}: must have n = {n} entries, got {arr.shape[0]}")
-    if np.any(arr < 0) or abs(arr.sum() - 1.0) > 1e-9:
-        raise ValueError(f"{name}: must lie on the probability simplex (entries >= 0, sum 1), got sum {arr.sum():.6g}")
-    return arr / arr.sum()
-
-
-def _dual_inner(Z: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """lambda(p) by the exact active-set dual solver, warm-started from the previous support."""
-    support: list[np.ndarray] = []
-
-    def solve(p: np.ndarray) -> np.ndarray:
-        sol = solve_dual_qp(Z / np.sqrt(p), warm_start=support[0] if support else None)
-        support[:] = [sol.support]
-        return sol.lambdas
-
-    return solve
-
-
-def _cvxpy_inner(Z: np.ndarray, solver: str) -> Callable[[np.ndarray], np.ndarray]:
-    """lambda(p) from one CVXPY problem built once; ``sqrt(p)`` is a parameter, so the objective
-    ``1/2 sum_squares(sqrt(p) * w) = 1/2 w^T P w`` is DPP and re-solves skip recompilation."""
-    import cvxpy as cp
-
-    n, d = Z.shape
-    sqrt_p = cp.Parameter(d, nonneg=True)
-    w = cp.Variable(d)
-    constraint = Z @ w >= 1
-    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(cp.multiply(sqrt_p, w))), [constraint])
-    assert problem.is_dpp()
-
-    def solve(p: np.ndarray) -> np.ndarray:
-        sqrt_p.value = np.sqrt(p)
-        solve_cvxpy(problem, solver, argname="cvxpy_solver")
-        lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0)
-        # Interior-point duals of inactive constraints are ~1e-10, not 0: zero them at the solver's
-        # accuracy so that `support` means the same as with the exact dual solver.
-        lam[lam < 1e-9 * lam.max()] = 0.0
-        return lam
-
-    return solve

@@ -11,11 +11,16 @@ Conventions (SPEC.md): ``z_i = y_i x_i``, ``Z`` has rows ``z_i`` (shape (n, d)),
 A ``norm`` argument is as in :mod:`implicit_bias.metrics` (a name, a positive diagonal or a
 positive definite matrix).
 
-Solvers: CVXPY (Clarabel by default) for the primal; for l2 / Mahalanobis the answer is then
+Solvers: for l2 / Mahalanobis CVXPY (Clarabel by default) for the primal; the answer is then
 *polished* by an exact active-set solve of the dual QP (:mod:`.qp`) followed by
 iterative refinement with long-double residuals, so the KKT residual is at rounding level
-(~1e-16) instead of the solver's ~1e-8. The LP norms are polished on their optimal vertex when it
-is non-degenerate. The l-inf (and l1) maximiser can be non-unique; :func:`max_margin` checks, and
+(~1e-16) instead of the solver's ~1e-8. The LP norms are solved by ``scipy.optimize.linprog``
+(HiGHS dual simplex, :mod:`.lp`; no CVXPY import) and polished on their optimal vertex when it is
+non-degenerate.
+
+Scale: every problem is solved on ``Z / 2^k`` (largest entry ~1; exact in binary floating point)
+with a Mahalanobis M divided by ``4^j`` likewise, and mapped back, so the answer for ``X * s`` is
+the direction for X with gamma multiplied by s, for any s the dtype represents. The l-inf (and l1) maximiser can be non-unique; :func:`max_margin` checks, and
 then cosines to "the" solution are meaningless: compare normalized margins / margin ratios
 (:mod:`implicit_bias.metrics`) instead.
 """
@@ -32,9 +37,10 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .._format import html_table
 from .._validation import check_data, check_real, resolve_dtype
-from ..errors import DegenerateProblemWarning
+from ..errors import DegenerateProblemWarning, NotSeparableError
 from ..metrics import LONG_DOUBLE, Norm, NormSpec, parse_norm
-from ..separability import check_separable
+from ..separability import check_separable, pow2_scale
+from .lp import LPSolution, solve_lp_margin
 from .polish import ACTIVE_RTOL, kkt_lp, kkt_mahalanobis, lp_face_diameter, lp_vertex, refine_kkt
 from .qp import solve_dual_qp
 
@@ -121,8 +127,9 @@ def max_margin(
         polish: refine the solver's answer on its active set (KKT residual ~1e-16 instead of ~1e-8).
         check_unique: for LP norms, decide whether the maximiser is unique (strict-complementarity
             certificate, else two LPs over the optimal face along a random direction).
-        solver: CVXPY solver name (default "CLARABEL" for l2 / Mahalanobis, "HIGHS" for the LPs,
-            whose simplex answer is a vertex that the polish can recompute exactly).
+        solver: for l2 / Mahalanobis a CVXPY solver name (default "CLARABEL"); for the LPs "HIGHS"
+            (default: ``scipy.optimize.linprog``'s HiGHS dual simplex, whose answer is a vertex that
+            the polish recomputes exactly) or any other CVXPY solver name (then solved by CVXPY).
         dtype: precision of the returned arrays (float64 or long double; default from X).
         uniqueness_tol: optimal faces with relative diameter above this are reported non-unique.
         seed: seed of the random direction used by the uniqueness LPs.
@@ -141,12 +148,50 @@ def max_margin(
     check_real("uniqueness_tol", uniqueness_tol, 0.0, low_open=True)
     default_solver = "CLARABEL" if nrm.kind in ("l2", "diag", "matrix") else "HIGHS"
     solver_name = default_solver if solver is None else str(solver).upper()
-    Z_exact = y_arr[:, None] * X_arr
-    Z = Z_exact.astype(np.float64)
     check_separable(X_arr, y_arr, dtype=out_dtype)
+    # Solve at unit scale (powers of two: exact) and map back, so answers are scale-equivariant.
+    z_scale = float(pow2_scale(y_arr[:, None] * X_arr))
+    Z_exact = (y_arr[:, None] * X_arr) / out_dtype.type(z_scale)
+    Z = Z_exact.astype(np.float64)
+    nrm_unit, m_scale = _unit_norm(nrm)
     if nrm.kind in ("l2", "diag", "matrix"):
-        return _mahalanobis(Z, Z_exact, nrm, polish, solver_name, out_dtype)
-    return _lp_norm(Z, Z_exact, nrm, polish, check_unique, solver_name, out_dtype, uniqueness_tol, seed)
+        result = _mahalanobis(Z, Z_exact, nrm_unit, polish, solver_name, out_dtype)
+    else:
+        result = _lp_norm(Z, Z_exact, nrm_unit, polish, check_unique, solver_name, out_dtype, uniqueness_tol, seed)
+    return _rescaled(result, nrm, z_scale, m_scale, out_dtype)
+
+
+def _unit_norm(nrm: Norm) -> tuple[Norm, float]:
+    """(the norm with M divided by a power of four mu so that max |M| ~ 1, mu); mu = 1 for named norms."""
+    if nrm.kind not in ("diag", "matrix"):
+        return nrm, 1.0
+    values = nrm.diag if nrm.kind == "diag" else nrm.matrix
+    mu = float(pow2_scale(values)) ** 0.5
+    mu = float(np.ldexp(1.0, 2 * int(np.round(np.log2(mu)))))  # a power of 4: sqrt(mu) is exact
+    scaled = values / values.dtype.type(mu)
+    if nrm.kind == "diag":
+        return Norm("diag", scaled, diag=scaled), mu
+    return Norm("matrix", scaled, matrix=scaled), mu
+
+
+def _rescaled(r: MaxMarginResult, nrm: Norm, z_scale: float, m_scale: float, dtype: np.dtype) -> MaxMarginResult:
+    """Map a result for (Z / z_scale, M / m_scale) back to (Z, M): the direction is the same, gamma
+    scales by z_scale / sqrt(m_scale), the multipliers by m_scale / z_scale^2 (quadratic
+    problems) or 1 / z_scale (LPs); computed by exponent arithmetic where float64 would overflow."""
+    root = float(np.sqrt(m_scale))  # exact: m_scale is a power of 4
+    gamma = r.gamma * dtype.type(z_scale) / dtype.type(root)
+    quadratic = r.norm_name in ("l2", "mahalanobis")
+    lam_factor = np.longdouble(m_scale) / np.longdouble(z_scale) ** (2 if quadratic else 1)
+    with np.errstate(over="ignore", under="ignore"):
+        duals = (r.duals.astype(np.longdouble) * lam_factor).astype(dtype)
+    note = r.note
+    if np.any((duals == 0) & (r.duals > 0)) or not np.all(np.isfinite(duals)):
+        note = (note + " " if note else "") + (
+            f"the multipliers scale as {lam_factor:.3g} at this data scale and are not representable in {dtype}."
+        )
+    r.w = r.w / dtype.type(root)
+    r.gamma, r.duals, r.norm, r.note = gamma, duals, nrm.spec, note
+    return r
 
 
 def solve_cvxpy(problem: Any, solver: str, argname: str = "solver") -> str:
@@ -181,17 +226,27 @@ def _mahalanobis(
         chol = np.linalg.cholesky(nrm.matrix.astype(np.float64))  # M = L L^T
         G = sla.solve_triangular(chol, Z.T, lower=True).T  # rows L^-1 z_i, so ||G^T l|| = ||Z^T l||_{M^-1}
 
-    w = cp.Variable(d)
+    # The primal in equilibrated variables v = c w (c: power-of-two column scales, exact), which
+    # keeps a column 1e6 times larger than the others within the solver's tolerances.
+    cols = pow2_scale(Z, axis=0)
+    v = cp.Variable(d)
+    w = cp.multiply(1 / cols, v)
     if nrm.kind == "l2":
         energy = cp.sum_squares(w)
     elif nrm.kind == "diag":
-        energy = cp.sum_squares(cp.multiply(np.sqrt(nrm.diag.astype(np.float64)), w))
+        energy = cp.sum_squares(cp.multiply(np.sqrt(nrm.diag.astype(np.float64)) / cols, v))
     else:
         energy = cp.sum_squares(chol.T @ w)
-    constraint = Z @ w >= 1
-    solver_note = solve_cvxpy(cp.Problem(cp.Minimize(0.5 * energy), [constraint]), solver)
-    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0)
-    w_hat = np.asarray(w.value, dtype=np.float64)
+    constraint = (Z / cols) @ v >= 1
+    try:
+        solver_note = solve_cvxpy(cp.Problem(cp.Minimize(0.5 * energy), [constraint]), solver)
+    except RuntimeError:
+        if not polish:
+            raise
+        solver_note = ""  # the exact dual solver below does not need the primal's warm start
+    solved = v.value is not None
+    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) if solved else None
+    w_hat = np.asarray(v.value, dtype=np.float64) / cols if solved else None
     solver_used, polished = solver, False
 
     def m_inverse(v: np.ndarray) -> np.ndarray:
@@ -202,13 +257,27 @@ def _mahalanobis(
         return sla.cho_solve((chol, True), v, check_finite=False)
 
     if polish:
-        guess = (lam > ACTIVE_RTOL * lam.max()) | (Z @ w_hat <= 1 + ACTIVE_RTOL)
-        dual = solve_dual_qp(G, warm_start=guess)
-        lam_ld, w_ld = refine_kkt(Z_exact, G, nrm, m_inverse, dual.support, dual.lambdas[dual.support])
-        lam = np.zeros(n, dtype=LONG_DOUBLE)
-        lam[dual.support] = lam_ld
-        w_hat = w_ld
-        solver_used, polished = f"{solver}+{dual.method}", True
+        guess = None if w_hat is None else (lam > ACTIVE_RTOL * lam.max()) | (Z @ w_hat <= 1 + ACTIVE_RTOL)
+        try:
+            dual = solve_dual_qp(G, warm_start=guess)
+        except NotSeparableError as exc:  # separability was certified: the Gram matrix is what failed
+            if w_hat is None:
+                raise RuntimeError(
+                    f"X: {solver} failed and the dual QP's Gram matrix Z M^-1 Z^T is numerically singular on "
+                    "these (separable) data, typically because column scales differ by ~1e6 or more; rescale "
+                    "the columns of X"
+                ) from exc
+            solver_note = (
+                f"active-set polish failed (the Gram matrix Z M^-1 Z^T is numerically singular, e.g. columns of very "
+                f"different scales): {solver}'s answer, accurate to its tolerance (~1e-8). {solver_note}"
+            ).strip()
+        else:
+            solver = solver if w_hat is not None else f"({solver} failed)"
+            lam_ld, w_ld = refine_kkt(Z_exact, G, nrm, m_inverse, dual.support, dual.lambdas[dual.support])
+            lam = np.zeros(n, dtype=LONG_DOUBLE)
+            lam[dual.support] = lam_ld
+            w_hat = w_ld
+            solver_used, polished = f"{solver}+{dual.method}", True
 
     w_hat_out = np.asarray(w_hat).astype(out_dtype)
     lam_out = np.asarray(lam).astype(out_dtype)
@@ -236,6 +305,21 @@ def _mahalanobis(
 # --------------------------------------------------------------------------------------------
 
 
+def _lp_cvxpy(Z: np.ndarray, kind: str, solver: str) -> tuple[LPSolution, str]:
+    """The same LP through CVXPY with another solver (a cross-check; the default is :mod:`.lp`)."""
+    import cvxpy as cp
+
+    d = Z.shape[1]
+    w = cp.Variable(d, bounds=[-1, 1]) if kind == "linf" else cp.Variable(d)
+    s = cp.Variable()
+    constraint = Z @ w >= s
+    ball = [] if kind == "linf" else [cp.norm1(w) <= 1]
+    note = solve_cvxpy(cp.Problem(cp.Maximize(s), [constraint, *ball]), solver)
+    gamma = float(s.value)
+    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) / gamma
+    return LPSolution(np.asarray(w.value, dtype=np.float64) / gamma, lam, gamma, np.ones(d)), note
+
+
 def _lp_norm(
     Z: np.ndarray,
     Z_exact: np.ndarray,
@@ -247,21 +331,11 @@ def _lp_norm(
     uniqueness_tol: float,
     seed: int,
 ) -> MaxMarginResult:
-    import cvxpy as cp
-
-    n, d = Z.shape
-    # max s s.t. Zw >= s, ||w|| <= 1: for l-inf the ball is a box of variable bounds, which keeps the
-    # LP at n rows (the epigraph form of min ||w|| s.t. Zw >= 1 adds 2d rows and is much slower).
-    w = cp.Variable(d, bounds=[-1, 1]) if nrm.kind == "linf" else cp.Variable(d)
-    s = cp.Variable()
-    constraint = Z @ w >= s
-    ball = [] if nrm.kind == "linf" else [cp.norm1(w) <= 1]
-    solver_note = solve_cvxpy(cp.Problem(cp.Maximize(s), [constraint, *ball]), solver)
-    gamma_solver = float(s.value)
-    # Rescale to the min-norm problem: w_hat = w / gamma (margins >= 1); its multipliers are
-    # lambda / gamma (the max-s multipliers sum to 1).
-    w_hat = np.asarray(w.value, dtype=np.float64) / gamma_solver
-    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) / gamma_solver
+    if solver == "HIGHS":
+        lp, solver_note = solve_lp_margin(Z, nrm.kind), ""
+    else:
+        lp, solver_note = _lp_cvxpy(Z, nrm.kind, solver)
+    w_hat, lam = lp.w_hat, lp.lam
     notes: list[str] = []
     vertex = lp_vertex(Z_exact, w_hat, nrm.kind) if polish or check_unique else None
     polished = False
@@ -298,6 +372,13 @@ def _lp_norm(
     lam_out = np.asarray(lam).astype(out_dtype)
     size = nrm.of_rows(w_hat_out[None, :])[0]
     margins = Z_exact @ w_hat_out
+    kkt = kkt_lp(Z_exact, nrm.kind, w_hat_out, lam_out)
+    if not kkt <= 1e-5:  # never a silent wrong answer: HiGHS's absolute tolerances were too coarse
+        raise RuntimeError(
+            f"X: the {nrm.kind} max-margin LP is too ill-conditioned for {solver} on these data (relative KKT "
+            f"residual {kkt:.1e} after polishing; columns whose scales differ by ~1e8 or more do this): "
+            "rescale the columns of X"
+        )
     support = (
         np.flatnonzero(lam_out > 0) if polished else np.flatnonzero(margins <= np.min(margins) * (1 + ACTIVE_RTOL))
     )
@@ -308,7 +389,7 @@ def _lp_norm(
         duals=lam_out,
         support=support,
         unique=unique,
-        kkt_residual=kkt_lp(Z_exact, nrm.kind, w_hat_out, lam_out),
+        kkt_residual=kkt,
         solver=f"{solver}+vertex" if polished else solver,
         norm=nrm.spec,
         norm_name=nrm.name,
