@@ -217,9 +217,21 @@ def t_dataset(kw: dict[str, Any], problems: list[str]) -> tuple[bool, Any]:
     return not bool(np.all(np.isfinite(X))), None
 
 
+def _no_figure(*args: Any, path: Any = None, **kwargs: Any) -> None:
+    if path is not None:
+        Path(path).write_bytes(b"")
+
+
 def t_cli(kw: dict[str, Any], problems: list[str]) -> tuple[bool, Any]:
-    """implicit-bias main(argv) with a TOML file: returns 0, or exits with status 2 and a message."""
-    from implicit_bias import cli
+    """implicit-bias main(argv) with a TOML file: returns 0, or exits with status 2 and a message.
+
+    The figures are not drawn (an empty file is written in their place): they take ~90% of a small
+    run's time and are fuzzed nowhere else in this target; tests/plots covers them.
+    """
+    from implicit_bias import cli, plots
+
+    plots.run_figure = _no_figure
+    plots.phase_diagram = _no_figure
 
     with tempfile.TemporaryDirectory(prefix="ib-fuzz-") as tmp:
         config = Path(tmp) / "config.toml"
