@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import multiprocessing as mp
@@ -206,7 +207,8 @@ def _short(kwargs: dict[str, Any]) -> str:
     return text if len(text) < 4000 else text[:4000] + "..."
 
 
-SANDBOX = Sandbox()
+SANDBOX = Sandbox()  # one worker for the whole session
+atexit.register(SANDBOX.stop)
 
 
 # -------------------------------------------------------------------------------------- strategies

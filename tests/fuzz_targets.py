@@ -76,7 +76,8 @@ def check_trajectory(traj: Any, d: int, dtype: Any, steps: int | None, problems:
 def diagnostics_overflow(traj: Any) -> bool:
     """The iterate is finite but a checkpoint's norm / loss / margins are not
     (KNOWN_FAILURES["train-diagnostics-overflow"])."""
-    diag = np.concatenate([traj.norm, traj.log_loss, traj.margin_l2, traj.margin_linf, traj.min_margin])
+    moved = traj.norm != 0  # margins are NaN at w = 0 by definition
+    diag = np.concatenate([traj.norm, traj.log_loss, traj.margin_l2[moved], traj.margin_linf[moved], traj.min_margin])
     return bool(np.all(np.isfinite(traj.w)) and not np.all(np.isfinite(diag)))
 
 

@@ -43,12 +43,6 @@ RUN_ARGS = ("X", "y", "optimizer", "steps", "batch_size", "order", "lr", "loss",
 FIELD_NAMES = ("beta1", "beta2", "eps", "beta", "bias_correction", "eta0", "power", "factor", "every", "kind")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _stop_worker():
-    yield
-    SANDBOX.stop()
-
-
 @st.composite
 def run_arguments(draw, max_steps: int = 1000, junk: bool = True, separable_only: bool = True):
     """Keyword arguments of ib.train (plain values; the worker builds optimizer and schedule)."""

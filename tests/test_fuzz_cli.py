@@ -14,17 +14,10 @@ import json
 import math
 from typing import Any
 
-import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from fuzz_strategies import SANDBOX, fuzz_settings, log_uniform, names_argument, optimizers
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stop_worker():
-    yield
-    SANDBOX.stop()
 
 
 # ------------------------------------------------------------------------------------------- TOML
