@@ -23,7 +23,7 @@ from fuzz_strategies import Outcome
 
 # ------------------------------------------------------------------------------------ converters
 def make_optimizer(desc: Any) -> Any:
-    if not isinstance(desc, dict):
+    if not isinstance(desc, dict) or "name" not in desc:
         return desc  # junk: the entry point must refuse it
     params = {k: v for k, v in desc.items() if k != "name"}
     return getattr(ib, desc["name"])(**params)

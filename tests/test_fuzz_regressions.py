@@ -80,12 +80,22 @@ def test_int64_data_beyond_2_53_is_refused():
 # ib.is_separable(X * 1e-9, y) is False; max_margin / fixed_point raise NotSeparableError
 @known("references-rescaled")
 @pytest.mark.parametrize(
-    "target", ["is_separable", "max_margin", "fixed_point", "max_margin_l2_tiny", "shifted_diagonal_huge"]
+    "target",
+    [
+        "is_separable",
+        "max_margin",
+        "fixed_point",
+        "max_margin_l2_tiny",
+        "shifted_diagonal_huge",
+        "max_margin_linf_tiny",
+    ],
 )
 def test_references_on_rescaled_separable_data(target):
     X, y = np.array([[1.0, 0.2], [0.3, 1.0], [-1.0, -0.5]]), np.array([1.0, 1.0, -1.0])
     if target == "max_margin_l2_tiny":
         out = SANDBOX.call("max_margin", X=np.array([[3.06958548e-05]]), y=np.array([-1.0]), norm=np.array([0.5]))
+    elif target == "max_margin_linf_tiny":  # scipy's "A_ub must not contain values inf, nan, or None"
+        out = SANDBOX.call("max_margin", X=np.array([[9.36763146e-10]]), y=np.array([-1.0]), norm="linf")
     elif target == "shifted_diagonal_huge":  # ib.datasets.shifted_diagonal(2, delta=2**64): HiGHS "Model error"
         out = SANDBOX.call("dataset", _fn="shifted_diagonal", n=2, delta=2**64)
     else:
