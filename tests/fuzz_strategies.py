@@ -62,21 +62,13 @@ TIMEOUT = float(os.environ.get("IB_FUZZ_TIMEOUT", "60"))
 #: tests/test_fuzz_regressions.py is xfail(strict=True) while its id is listed here, and the fuzz
 #: strategies avoid the inputs (see :func:`known_failure`). Delete an entry once its fix is merged.
 KNOWN_FAILURES: dict[str, str] = {
-    "train-nonseparable": "ib.train accepts non-separable data (XOR, opposite duplicates, a zero row) silently",
     "train-extreme-scale": "the first step of scale-invariant optimizers (eps = 0) is lost on data scaled "
     "below ~2^-600 (AdaGrad, AdamProxy, Adam, RMSProp stay at w = 0), and AdamProxy's above ~2^500",
-    "checkpoints-uncapped": "checkpoints is not capped by steps: ib.train(..., steps=10, checkpoints=10**9) "
-    "allocates a 7.5 GiB grid (MemoryError) instead of at most steps + 1 checkpoints",
     "train-diagnostics-overflow": "the checkpoint diagnostics overflow while the iterate is finite, with no "
     "warning: ||w|| = inf once |w| > ~2^512 (sqrt of a sum of squares; margin_l2 then 0), log_loss NaN once a "
     "margin overflows (data ~2^500, huge lr or w0)",
     "load-scale-exponent": "Run.load refuses a file Run.save wrote: a run whose margins are huge (w0 = -1e17 on "
     "x = 0.126, y = -1) has scale_exponent ~ -1.7e16, outside the [-2**53, 2**53] that load accepts",
-    "int64-rounded": "int64 data above 2**53 is rounded to float64 silently",
-    "references-rescaled": "is_separable / max_margin / fixed_point fail on separable data scaled by 1e-9 or 1e15; "
-    "max_margin(l2 or a diagonal norm) raises RuntimeError 'CLARABEL infeasible' already at 3e-5; "
-    "datasets.shifted_diagonal(2, delta=2**64) raises RuntimeError 'separability LP failed (HiGHS Model error)'; "
-    "max_margin([[9.37e-10]], [-1], 'linf') raises scipy's unnamed ValueError 'A_ub must not contain values inf'",
 }
 
 

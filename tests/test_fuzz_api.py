@@ -96,7 +96,9 @@ def test_train_refuses_or_flags_nonseparable_data(args):
     out = SANDBOX.call("train", **kw)
     skip_known(out)
     assert_clean(out, RUN_ARGS + FIELD_NAMES)
-    assert out.raised == "NotSeparableError" or out.warned(), out
+    # Refused (assert_clean: an error naming an argument, e.g. an order the optimizer does not
+    # define) or trained with a NotSeparableWarning: never a silent trajectory.
+    assert out.raised is not None or out.warned(), out
 
 
 @fuzz_settings(40)
@@ -165,7 +167,7 @@ def test_first_step_does_not_depend_on_the_data_scale(data):
     assert_clean(out, RUN_ARGS + FIELD_NAMES, f"{ds.tag}, 2^{ds.scale_exp}")
 
 
-REF_SCALES = (-20, 20)  # KNOWN_FAILURES["references-rescaled"]: |log2 scale| above ~30 fails today
+REF_SCALES = (-900, 900)  # data scaled by 2^k: the references are scale-equivariant (issue 11)
 
 
 @st.composite
