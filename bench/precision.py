@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 import implicit_bias as ib  # noqa: E402
-from implicit_bias.train import log_grid  # noqa: E402
+from implicit_bias.engine import log_grid  # noqa: E402
 
 N, D, SEED, DATA_MARGIN = 10, 2, 0, 0.1
 B1, B2 = 0.9, 0.9

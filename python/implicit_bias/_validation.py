@@ -69,10 +69,38 @@ def as_real_array(name: str, value: ArrayLike, dtype: np.dtype, ndim: int) -> np
                 f"lose precision. Pass dtype={arr.dtype.name} or cast {name} yourself."
             )
         arr = narrowed
+    if arr.dtype.kind in "iu":
+        check_exact_integers(name, arr, dtype)
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or infinite values")
     return arr
+
+
+def check_exact_integers(name: str, arr: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse an integer array ``arr`` holding a value that ``dtype`` cannot represent exactly.
+
+    A float64 holds every integer up to 2**53 in magnitude (53-bit significand); np.longdouble on
+    x86 holds 64 bits, so every int64 and uint64. Only entries beyond 2**(significand bits) are
+    converted and compared, so ordinary data cost one comparison per entry.
+    """
+    bits = np.finfo(dtype).nmant + 1
+    if arr.dtype.itemsize * 8 - (arr.dtype.kind == "i") <= bits:
+        return
+    limit = 2**bits
+    big = arr[(arr > limit) | (arr < -limit)] if arr.dtype.kind == "i" else arr[arr > limit]
+    if big.size == 0:
+        return
+    converted = big.astype(dtype)
+    upper = dtype.type(2.0 ** (arr.dtype.itemsize * 8 - (arr.dtype.kind == "i")))
+    fits = converted < upper
+    back = np.where(fits, converted, 0).astype(arr.dtype)
+    inexact = big[~(fits & (back == big))]
+    if inexact.size:
+        raise ValueError(
+            f"{name}: holds the integer {int(inexact[0])}, which {dtype} cannot represent exactly (integers "
+            f"beyond 2**{bits} in magnitude are rounded); cast {name} yourself or pass dtype=np.longdouble"
+        )
 
 
 def check_data(X: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:

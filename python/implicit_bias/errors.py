@@ -10,6 +10,12 @@ class NotSeparableError(ValueError):
     """The data (X, y) cannot be separated by a linear classifier through the origin."""
 
 
+class NotSeparableWarning(RuntimeWarning):
+    """A run was started on data that are not linearly separable through the origin (the message
+    says why); it runs, but the theory's limit directions do not exist for it. Callers that need
+    separable data (the CLI, experiments) may turn it into an error."""
+
+
 class DegenerateProblemError(ValueError):
     """A reference problem has no unique / well-defined answer (e.g. a singular preconditioner)."""
 

@@ -13,6 +13,7 @@ rate is an argument of the run (``ib.train(..., lr=...)``), not of the optimizer
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -46,6 +47,18 @@ class Optimizer:
                     f"{f.name}: {cls.__name__} fixes {f.name} = {f.default!r} (not an argument); use Adam for other values"
                 )
         return super().__new__(cls)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (a ValueError / TypeError naming it): run on construction, and again
+        by the engine before it reads the fields (a frozen dataclass can still be changed with
+        ``object.__setattr__``). The base class checks the fields a class fixes (RMSProp's beta1)."""
+        for name, value in _fixed_fields(type(self)).items():
+            given = getattr(self, name)
+            if type(given) is not type(value) or given != value:
+                raise ValueError(f"{name}: {type(self).__name__} fixes {name} = {value!r}, got {given!r}")
 
     def core_params(self) -> dict[str, float | bool | str]:
         """The fields the core reads: kind, beta1, beta2, eps, beta, bias_correction."""
@@ -86,7 +99,8 @@ class Adam(Optimizer):
     eps: float = 0.0
     bias_correction: bool = False
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
         check_real("beta2", self.beta2, 0.0, 1.0, high_open=True)
         check_real("eps", self.eps, 0.0)
@@ -136,7 +150,8 @@ class Signum(Optimizer):
     kind: ClassVar[str] = "signum"
     beta: float = 0.9
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         check_real("beta", self.beta, 0.0, 1.0, high_open=True)
 
     def core_params(self) -> dict[str, float | bool | str]:
@@ -150,7 +165,8 @@ class AdaGrad(Optimizer):
     kind: ClassVar[str] = "adagrad"
     eps: float = 0.0
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         check_real("eps", self.eps, 0.0)
 
     def core_params(self) -> dict[str, float | bool | str]:
@@ -166,7 +182,8 @@ class Lion(Optimizer):
     beta1: float = 0.9
     beta2: float = 0.99
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
         check_real("beta2", self.beta2, 0.0, 1.0, high_open=True)
 
@@ -195,7 +212,8 @@ class AdamEpochMap(Optimizer):
     beta1: float = 0.9
     beta2: float = 0.999
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         check_real("beta1", self.beta1, 0.0, 1.0, high_open=True)
         check_real("beta2", self.beta2, 0.0, 1.0, low_open=True, high_open=True)
 
@@ -246,3 +264,16 @@ def from_description(desc: dict[str, object]) -> Optimizer:
             if given != value:
                 raise ValueError(f"{key}: {cls.__name__} has {key} = {value!r} (got {given!r}); use Adam for others")
     return cls(**params)  # type: ignore[arg-type]
+
+
+def checked_copy(name: str, optimizer: object) -> Optimizer:
+    """``optimizer`` validated again (:meth:`Optimizer.validate`) and copied, for an engine run:
+    later changes to the caller's object (``object.__setattr__``) cannot reach the run. Raises
+    TypeError naming ``name`` for anything but an optimizer configuration."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: must be an optimizer such as ib.Adam(), got {optimizer!r}")
+    try:
+        optimizer.validate()
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+    return dataclasses.replace(optimizer)

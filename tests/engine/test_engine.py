@@ -171,11 +171,19 @@ def test_interrupted_run_resumed_from_file_equals_uninterrupted_including_checkp
         run.advance(total, checkpoints=30)
     timer.join()
     assert 0 < run.t < total
+    t_stop, w_stop = run.t, run.w
     run.save(tmp_path / "interrupted.npz")
     resumed = ib.Run.load(tmp_path / "interrupted.npz").advance(total - run.t, checkpoints=30)
     straight = ib.Run(X, y, opt, batch_size=1, order="reshuffle", seed=2).advance(total, checkpoints=30)
-    for field in ("steps", "w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin"):
-        np.testing.assert_array_equal(getattr(resumed, field), getattr(straight, field), err_msg=field)
+    # the interrupted run has one extra checkpoint, at the step where it stopped (issue 12) ...
+    assert t_stop in resumed.steps and t_stop not in straight.steps
+    at_stop = int(np.flatnonzero(resumed.steps == t_stop)[0])
+    np.testing.assert_array_equal(resumed.w[at_stop], w_stop)
+    assert resumed.steps[at_stop - 1] < t_stop < resumed.steps[at_stop + 1]
+    # ... and otherwise the uninterrupted run's checkpoints, bit for bit
+    keep = resumed.steps != t_stop
+    for field in ("steps", "w", "norm", "log_loss", "margin_l2", "margin_linf", "min_margin", "scale_exponent"):
+        np.testing.assert_array_equal(getattr(resumed, field)[keep], getattr(straight, field), err_msg=field)
 
 
 def test_split_advances_equal_one_advance():
@@ -188,9 +196,18 @@ def test_split_advances_equal_one_advance():
     np.testing.assert_array_equal(run.w, one.w[-1])
 
 
-def test_ctrl_c_stops_a_long_run_quickly_and_leaves_it_resumable():
-    X, y = gaussian_data(n=10, d=2)
-    opt = ib.Adam(beta1=0.9, beta2=0.99)
+CTRL_C_CASES = [  # (optimizer, n, d, steps taken after the stop for the comparison)
+    pytest.param(ib.Adam(beta1=0.9, beta2=0.99), 10, 2, 1000, id="Adam"),
+    pytest.param(ib.AdamEpochMap(beta1=0.9, beta2=0.99), 200, 50, 20, id="AdamEpochMap"),
+]
+
+
+@pytest.mark.parametrize("opt, n, d, more", CTRL_C_CASES)
+def test_ctrl_c_stops_a_long_run_quickly_and_leaves_it_resumable(opt, n, d, more):
+    """Ctrl-C (a timer calling _thread.interrupt_main) during a 10**10-step advance: the run stops
+    within a second, its trajectory ends with a checkpoint at the step where it stopped (issue 12),
+    and continuing it equals running straight to the same step."""
+    X, y = gaussian_data(n=n, d=d, seed=1)
     run = ib.Run(X, y, opt, batch_size=1)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     start = time.perf_counter()
@@ -202,22 +219,17 @@ def test_ctrl_c_stops_a_long_run_quickly_and_leaves_it_resumable():
     assert stopped_after < 0.3 + 1.0, f"Ctrl-C took {stopped_after - 0.3:.2f} s to stop the run"
     t_stop = run.t
     assert 0 < t_stop < 10**10
+    traj = run.trajectory()
+    assert traj.steps[-1] == t_stop and np.all(np.diff(traj.steps) > 0)
+    np.testing.assert_array_equal(traj.w[-1], run.w)
     # The interrupted run is consistent: continuing it equals running straight to the same step.
-    run.core.advance(t_stop + 1000)
+    run.core.advance(t_stop + more)
     fresh = ib.Run(X, y, opt, batch_size=1)
-    fresh.core.advance(t_stop + 1000)
+    fresh.core.advance(t_stop + more)
     np.testing.assert_array_equal(run.w, fresh.w)
 
 
-def test_keyboard_interrupt_from_train_carries_the_run():
-    X, y = gaussian_data(n=10, d=2)
-    timer = threading.Timer(0.2, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt) as info:
-        ib.train(X, y, ib.SignGD(), steps=10**10, batch_size=1)
-    timer.join()
-    run = info.value.run
-    assert isinstance(run, ib.Run) and run.t > 0
+# Ctrl-C in ib.train / ib.train_many: tests/engine/test_run_state.py
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.longdouble])

@@ -189,6 +189,8 @@ def test_interrupted_lanes_resume_bit_for_bit(tmp_path, dtype):
         straight = ib.Run(X, y, dtype=dtype, **cfg)
         straight.plan(total[k], 30)  # the grid of the interrupted call's horizon,
         straight.plan(target[k], 30)  # plus the resumed call's last step
+        straight.core.advance(stopped[k])
+        straight.core.record()  # the checkpoint Ctrl-C adds where the run stopped (issue 12)
         straight.core.advance(target[k])
         expected = straight.trajectory()
         assert_same(traj, expected, f"lane {k}")

@@ -385,6 +385,7 @@ def _random_config(draw):
     )
 
 
+@pytest.mark.filterwarnings("ignore::implicit_bias.errors.NotSeparableWarning")  # random data
 @settings(
     max_examples=int(os.environ.get("IB_HYPOTHESIS_EXAMPLES", "60")),
     deadline=None,
@@ -541,6 +542,7 @@ def test_zero_steps():
         np.testing.assert_array_equal(traj.w[-1], w0)
 
 
+@pytest.mark.filterwarnings("ignore::implicit_bias.errors.NotSeparableWarning")  # random data
 def test_zero_feature_gets_no_update():
     """A coordinate whose gradient is always 0 (vhat = 0 / P = 0) is never moved, never NaN."""
     ib = pytest.importorskip("implicit_bias")

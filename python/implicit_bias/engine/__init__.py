@@ -1,7 +1,9 @@
 """The engine's Python side: runs, trajectories, ensembles and their files.
 
-* :mod:`.run` — :class:`Run` (advance / save / load, bit-for-bit resume), :func:`train`,
-  :class:`PreparedData` (validated data shared by runs);
+* :mod:`.run` — :class:`Run` (advance / state / save / load, bit-for-bit resume), :func:`train`;
+* :mod:`.prepared` — :class:`PreparedData` (validated data shared by runs, the separability check);
+* :mod:`.grid` — checkpoint grids (log-spaced, at most one point per step);
+* :mod:`.runfile` — the run file's fields and their checks;
 * :mod:`.trajectory` — :class:`Trajectory`, the checkpoints of one run;
 * :mod:`.ensemble` — :func:`train_many` and :func:`advance_many` (OpenMP ensembles, progress);
 * :mod:`.limits` — :func:`epoch_map_limit` (the epoch map run until its direction settles);
@@ -12,8 +14,10 @@
 from __future__ import annotations
 
 from .ensemble import advance_many, train_many
+from .grid import log_grid
 from .limits import EpochMapLimit, epoch_map_limit
-from .run import PreparedData, Run, log_grid, train
+from .prepared import PreparedData
+from .run import Run, train
 from .trajectory import Trajectory
 
 __all__ = [

@@ -5,6 +5,9 @@ up here, so they cannot drift apart. A round returns to Python only to update a 
 let Ctrl-C through; the compiled loop itself checks signals between chunks, so a KeyboardInterrupt
 arrives within a fraction of a second and leaves every run at a consistent step boundary. Rounds do
 not change results: the checkpoint grid is planned for the whole horizon before the first step.
+On Ctrl-C every run also records a checkpoint at the step where it stopped (:func:`record_stops`),
+so its trajectory ends at the last step taken; that extra checkpoint changes neither the run's
+state nor its grid, so a resumed run stays bit for bit the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["drive"]
+__all__ = ["drive", "record_stops"]
 
 
 def drive(
@@ -34,6 +37,34 @@ def drive(
     Without ``on_progress`` this is one call; with it, rounds of about ``round_seconds``, after each
     of which ``on_progress(steps done in that round)`` is called.
     """
+    try:
+        _drive(cores, targets, advance_ensemble, threads, lanes, on_progress, round_seconds)
+    except KeyboardInterrupt:
+        record_stops(cores)
+        raise
+
+
+def record_stops(cores: Sequence[Any]) -> None:
+    """Record a checkpoint at the current step of every compiled run that has none there yet."""
+    for core in cores:
+        t = int(core.t)
+        grid = core.grid
+        if grid.size and int(grid[min(int(grid.searchsorted(t)), grid.size - 1)]) == t:
+            continue  # a grid point already passed is recorded
+        steps = core.checkpoints()["steps"]
+        if steps.size == 0 or int(steps[-1]) != t:
+            core.record()
+
+
+def _drive(
+    cores: Sequence[Any],
+    targets: Sequence[int],
+    advance_ensemble: Callable[[list[Any], list[int], int, list[list[int]] | None], None],
+    threads: int,
+    lanes: Sequence[Sequence[int]] | None,
+    on_progress: Callable[[int], None] | None,
+    round_seconds: float,
+) -> None:
     groups = None if lanes is None else [list(g) for g in lanes]
     if on_progress is None:
         advance_ensemble(list(cores), [int(t) for t in targets], threads, groups)

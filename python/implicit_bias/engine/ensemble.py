@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from numpy.typing import ArrayLike, DTypeLike
@@ -18,7 +19,8 @@ from .. import _core
 from .._validation import MAX_STEPS, check_int, check_step_count
 from .driver import drive
 from .lanes import plan_lanes
-from .run import PreparedData, Run, advance_ensemble
+from .prepared import PreparedData, advance_ensemble
+from .run import Run, check_references
 from .trajectory import Trajectory
 
 __all__ = [
@@ -87,6 +89,9 @@ def advance_many(
     """
     if not runs:
         return []
+    if len({id(run) for run in runs}) != len(runs):
+        raise ValueError("runs: the same Run appears more than once (each run can be advanced by one thread only)")
+    nthreads = check_threads(threads)
     dtypes = {run.dtype for run in runs}
     if len(dtypes) != 1:
         raise ValueError("runs: an ensemble must share one precision (dtype)")
@@ -95,29 +100,32 @@ def advance_many(
     counts = [checkpoints] * len(runs) if isinstance(checkpoints, int) else list(checkpoints)
     if len(counts) != len(runs):
         raise ValueError(f"checkpoints: got {len(counts)} counts for {len(runs)} runs")
-    targets = []
-    for run, s, c in zip(runs, steps, counts):
-        s = check_step_count("steps", s, 0, MAX_STEPS - run.t)
-        targets.append(run.t + s)
-        run.plan(run.t + s, check_int("checkpoints", c, 1))
-    nthreads = check_threads(threads)
-    groups = None
-    if lanes is not False:
-        width = None if lanes is True else check_int("lanes", lanes, 1, MAX_LANES)
-        remaining = [t - run.t for run, t in zip(runs, targets)]
-        groups = plan_lanes(runs, remaining, nthreads or max_threads(), width)
-    drive(
-        [r.core for r in runs],
-        targets,
-        advance_ensemble(dtypes.pop()),
-        threads=nthreads,
-        lanes=groups,
-        on_progress=on_progress,
-        round_seconds=round_seconds,
-    )
-    for run in runs:
-        run.check_finite()
-    return [run.trajectory() for run in runs]
+    counts = [check_int("checkpoints", c, 1) for c in counts]
+    width = None if lanes is True or lanes is False else check_int("lanes", lanes, 1, MAX_LANES)
+    with ExitStack() as held:
+        for run in runs:
+            held.enter_context(run.exclusive("advance"))
+        targets = []
+        for run, s in zip(runs, steps):
+            targets.append(run.t + check_step_count("steps", s, 0, MAX_STEPS - run.t))
+        for run, target, c in zip(runs, targets, counts):
+            run.plan(target, c)
+        groups = None
+        if lanes is not False:
+            remaining = [t - run.t for run, t in zip(runs, targets)]
+            groups = plan_lanes(runs, remaining, nthreads or max_threads(), width)
+        drive(
+            [r.core for r in runs],
+            targets,
+            advance_ensemble(dtypes.pop()),
+            threads=nthreads,
+            lanes=groups,
+            on_progress=on_progress,
+            round_seconds=round_seconds,
+        )
+        for run in runs:
+            run.check_finite()
+        return [run.trajectory() for run in runs]
 
 
 def train_many(
@@ -131,6 +139,7 @@ def train_many(
     threads: int | None = None,
     references: Mapping[str, Any] | None = None,
     lanes: bool | int = True,
+    check_separable: bool = True,
 ) -> list[Trajectory]:
     """Run many independent configurations on the same data, spread over OpenMP threads.
 
@@ -139,18 +148,30 @@ def train_many(
     identical, bit for bit, to ``train`` with the same arguments (a run of 0 steps reports its
     starting point; a diverged run warns). ``threads``: None = all cores; ``lanes``: see
     :func:`advance_many` (compatible configurations are step-interleaved in lane groups by default).
-    On Ctrl-C the KeyboardInterrupt carries the consistent, resumable runs as ``exc.runs``.
+    ``check_separable``: see :class:`PreparedData` (checked once for all configurations). Every
+    argument is checked before the first step. On Ctrl-C the KeyboardInterrupt carries the
+    consistent, resumable runs as ``exc.runs`` and their trajectories as ``exc.trajectories``
+    (each ending with a checkpoint at the step where that run stopped).
     """
-    data = PreparedData(X, y, dtype)
+    check_threads(threads)
+    if references is not None and not isinstance(references, Mapping):
+        raise TypeError("references: must be a mapping name -> direction")
+    step_list = list(steps) if isinstance(steps, Sequence) else [steps]
+    for s in step_list:
+        check_step_count("steps", s, 0, MAX_STEPS)
+    check_int("checkpoints", checkpoints, 1)
+    data = PreparedData(X, y, dtype, check_separable=check_separable)
     runs = runs_from_configs(data, configs)
-    step_list = [steps] * len(runs) if not isinstance(steps, Sequence) else list(steps)
+    if not isinstance(steps, Sequence):
+        step_list = step_list * len(runs)
     if len(step_list) != len(runs):
         raise ValueError(f"steps: got {len(step_list)} step counts for {len(runs)} configs")
-    check_threads(threads)
+    check_references(references, data.dtype, data.d)
     try:
         trajectories = advance_many(runs, step_list, checkpoints=checkpoints, threads=threads, lanes=lanes)
     except KeyboardInterrupt as exc:
         exc.runs = runs  # type: ignore[attr-defined]
+        exc.trajectories = [run.trajectory() for run in runs]  # type: ignore[attr-defined]
         raise
     if references:
         for traj in trajectories:

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from .._validation import as_real_array
 from ..errors import RunFileError
-from ..metrics import cosines_of_rows, normalized_margin
+from ..metrics import cosines_of_rows, margins_of_rows, parse_norm
 from .persistence import array_field, json_field, npz_path, read_npz, write_npz
 
 __all__ = ["Trajectory", "TRAJECTORY_ARRAYS", "reference_vector"]
@@ -171,11 +171,13 @@ class Trajectory:
 
     def attach(self, references: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> None:
         """Store cosines (and margin ratios, for references with ``.norm`` and ``.gamma``) against
-        ``references`` (name -> direction or result), computed in the run's precision."""
+        ``references`` (name -> direction or result), computed in the run's precision. ``X`` (n, d)
+        and ``y`` (n,) are the run's validated arrays (not checked again)."""
+        dtype, d = self.w.dtype, self.w.shape[1]
+        Z = None
         for name, ref in references.items():
-            self.cosine[name] = self.cosine_to(
-                reference_vector(f"references[{name!r}]", ref, self.w.dtype, self.w.shape[1])
-            )
+            self.cosine[name] = cosines_of_rows(self.w, reference_vector(f"references[{name!r}]", ref, dtype, d))
             norm, gamma = getattr(ref, "norm", None), getattr(ref, "gamma", None)
             if norm is not None and gamma is not None:
-                self.margin_ratio[name] = normalized_margin(self.w, X, y, norm) / gamma
+                Z = np.asarray(y, dtype=dtype)[:, None] * np.asarray(X, dtype=dtype) if Z is None else Z
+                self.margin_ratio[name] = margins_of_rows(self.w, Z, parse_norm(norm, d, dtype)) / gamma

@@ -1,129 +1,52 @@
-"""The claims of SPEC.md as data: for each, its setting, runs, prediction and PASS criterion."""
+"""The claims of SPEC.md as data: for each, its setting, runs, prediction and PASS criterion.
+
+Adding a claim is one entry in :func:`claim_definitions`: a :class:`ClaimDef` with its statement,
+setting and runs (:class:`RunSpec`: configuration, predicted kind, threshold) and, if the claim is
+about the set of runs, a claim-level ``check``. The form of a claim and how a run is judged live
+in :mod:`.claim_schema` (re-exported here); :mod:`.reproduce` runs, judges and draws every claim.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from .claim_schema import (
+    DEFAULT_THRESHOLDS,
+    MATCHED_KINDS,
+    PREDICTION_KINDS,
+    SAME_DIRECTION,
+    ClaimDef,
+    RunSpec,
+    criterion_text,
+    evaluate,
+)
 
-from .compare import REFERENCE_LABELS, REFERENCE_NAMES, References
-
-#: Default thresholds of each kind of prediction (a claim may tighten or loosen them, in the open).
-DEFAULT_THRESHOLDS = {
-    "l2": 0.999,
-    "linf": 0.99,
-    "fixed_point": 0.999,
-    "not-linf": 0.95,
-    "predicted": 0.999,
-    "epoch_map": 0.999,
-}
-#: Kinds judged against the run's own prediction (``predicted``: ``ib.predicted_direction`` for its
-#: optimizer, batch size, order and schedule, beta2 -> 1; ``epoch_map``: the same with finite_beta2).
-MATCHED_KINDS = ("predicted", "epoch_map")
-#: Two predictions closer than this (1 - cos) are the same direction and are not compared.
-SAME_DIRECTION = 1e-6
-PREDICTION_KINDS = tuple(DEFAULT_THRESHOLDS)
-
-
-def criterion_text(kind: str, threshold: float, others: Sequence[str] = ()) -> str:
-    """The PASS criterion of one run, in words (the same text goes into summary.md)."""
-    lab = REFERENCE_LABELS
-    beat = (
-        f" and nearer to {lab.get(kind, kind)} than to {', '.join(lab[o] for o in others)} (1 - cos)" if others else ""
-    )
-    if kind == "l2":
-        return f"cos(w, w_l2) >= {threshold:g}{beat}"
-    if kind == "fixed_point":
-        return f"cos(w, w*) >= {threshold:g}{beat}"
-    if kind == "linf":
-        return f"l-inf margin ratio gamma_inf(w)/gamma_inf* >= {threshold:g}"
-    if kind == "not-linf":
-        return f"l-inf margin ratio < {threshold:g} (does not reach the l-inf max margin)"
-    if kind == "predicted":
-        return f"cos(w, its predicted direction) >= {threshold:g}{beat}"
-    if kind == "epoch_map":
-        return f"cos(w, epoch-map limit) >= {threshold:g} and nearer to it than to the beta2 -> 1 prediction (1 - cos)"
-    raise ValueError(f"predictions: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
-
-
-def evaluate(kind: str, threshold: float, metrics: Mapping[str, Any], refs: References) -> tuple[bool, str, list[str]]:
-    """Judge one run's limit direction against a prediction. Returns (passed, criterion, others).
-
-    * ``l2`` / ``fixed_point``: cosine to that reference >= threshold, and 1 - cos to it smaller
-      than the distance to every other reference that is a different direction (on GR data
-      w* = w_l2, so that pair is not compared).
-    * ``linf``: l-inf margin ratio >= threshold (meaningful even if the maximiser is not unique).
-    * ``not-linf``: l-inf margin ratio < threshold.
-    * ``predicted``: cosine to the run's predicted direction (``cos_predicted``, e.g. the batch fixed
-      point) >= threshold and nearer to it than to every reference that is a different direction
-      (``predicted_gap_<ref>`` > SAME_DIRECTION).
-    * ``epoch_map``: cosine to the epoch-map limit >= threshold and nearer to it than to the beta2 -> 1
-      prediction.
-    """
-    if kind not in PREDICTION_KINDS:
-        raise ValueError(f"predictions: unknown prediction {kind!r}; use one of {', '.join(PREDICTION_KINDS)}")
-    others: list[str] = []
-    if kind in ("l2", "fixed_point"):
-        if f"cos_{kind}" not in metrics:
-            return False, criterion_text(kind, threshold) + f" [{REFERENCE_LABELS[kind]} unavailable]", []
-        others = [r for r in REFERENCE_NAMES if r != kind and f"dist_{r}" in metrics and refs.distinct(kind, r)]
-        ok = metrics[f"cos_{kind}"] >= threshold and all(metrics[f"dist_{kind}"] < metrics[f"dist_{r}"] for r in others)
-    elif kind == "predicted":
-        if "cos_predicted" not in metrics:
-            return False, criterion_text(kind, threshold) + f" [no prediction: {metrics.get('predicted_kind')}]", []
-        others = [
-            r
-            for r in REFERENCE_NAMES
-            if f"dist_{r}" in metrics and metrics.get(f"predicted_gap_{r}", 1.0) > SAME_DIRECTION
-        ]
-        ok = metrics["cos_predicted"] >= threshold and all(
-            metrics["dist_predicted"] < metrics[f"dist_{r}"] for r in others
-        )
-    elif kind == "epoch_map":
-        if "cos_epoch_map" not in metrics or "dist_predicted" not in metrics:
-            return (
-                False,
-                criterion_text(kind, threshold) + " [epoch-map limit or beta2 -> 1 prediction unavailable]",
-                [],
-            )
-        ok = metrics["cos_epoch_map"] >= threshold and metrics["dist_epoch_map"] < metrics["dist_predicted"]
-    elif kind == "linf":
-        ok = metrics.get("ratio_linf", -np.inf) >= threshold
-    else:
-        ok = metrics.get("ratio_linf", np.inf) < threshold
-    return bool(ok), criterion_text(kind, threshold, others), others
-
-
-@dataclass
-class RunSpec:
-    label: str
-    config: dict[str, Any]
-    expect: str | None = None
-    threshold: float | None = None
-    group: str = ""
-    x: Any = None
-
-
-@dataclass
-class ClaimDef:
-    number: int
-    title: str
-    statement: str
-    setting: str
-    runs: list[RunSpec]
-    study: bool = False
-    check: Callable[[list[dict[str, Any]]], tuple[bool | None, str]] | None = None
-    plot: str = "convergence"  # or "study"
-    x_label: str = ""
+__all__ = [
+    "CLAIMS",
+    "DATA_2D",
+    "DATA_LABEL",
+    "DATA_REAL",
+    "DEFAULT_THRESHOLDS",
+    "MATCHED_KINDS",
+    "PREDICTION_KINDS",
+    "SAME_DIRECTION",
+    "ClaimDef",
+    "RunSpec",
+    "claim_definitions",
+    "criterion_text",
+    "evaluate",
+    "illustration_runs",
+    "real_data_runs",
+]
 
 
 def _gaussian(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    """The data entry of a Gaussian data set."""
     return {"name": "gaussian", "n": n, "d": d, "seed": seed}
 
 
 def _gr(n: int = 10, d: int = 50, seed: int = 0) -> dict[str, Any]:
+    """The data entry of a generalized Rademacher data set."""
     return {"name": "generalized_rademacher", "n": n, "d": d, "seed": seed}
 
 
@@ -131,11 +54,13 @@ DATA_LABEL = {"gaussian": "Gaussian", "generalized_rademacher": "GR", "shifted_d
 
 
 def _poly(eta0: float, power: float) -> dict[str, Any]:
+    """The lr entry of the schedule eta0 (t+1)^-power."""
     return {"kind": "polynomial", "eta0": eta0, "power": power}
 
 
 # Hyper-parameters of the claims, chosen so that each claim's statement is visible at the quick
-# horizon and sharpens at the full one (see the PASS criteria; all eps = 0, no bias correction):
+# horizon and sharpens at the full one (see the PASS criteria; all eps = 0, no bias correction).
+# Det-Adam = deterministic (full-batch) Adam; Inc-Adam = incremental (per-sample, b = 1) Adam.
 _DET_ADAM = {"name": "Adam", "beta1": 0.9, "beta2": 0.99}
 _DET_ADAM_LR = _poly(0.01, 0.3)
 _INC_ADAM = {"name": "Adam", "beta1": 0.9, "beta2": 0.999}
@@ -147,11 +72,16 @@ _GD_LR = 0.1
 
 
 def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
-    S = lambda q, f: q if quick else f  # noqa: E731 - quick / full value
+    """Every claim, by number, at the quick (``reproduce --quick``) or the full (research) size."""
+
+    def quick_or_full(quick_value: Any, full_value: Any) -> Any:
+        """The value of a setting at this size (quick or full)."""
+        return quick_value if quick else full_value
+
     G, GR = _gaussian(), _gr()
     claims: dict[int, ClaimDef] = {}
 
-    steps = S(10**6, 10**8)
+    steps = quick_or_full(10**6, 10**8)
     claims[1] = ClaimDef(
         1,
         "Det-Adam -> l-inf max margin",
@@ -170,7 +100,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         ],
     )
 
-    steps = S(10**6, 10**8)
+    steps = quick_or_full(10**6, 10**8)
     claims[2] = ClaimDef(
         2,
         "Inc-Adam on GR data -> l2 max margin",
@@ -188,7 +118,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         ],
     )
 
-    steps, psteps = S(10**6, 10**9), S(10**5, 10**7)
+    steps, psteps = quick_or_full(10**6, 10**9), quick_or_full(10**5, 10**7)
     claims[3] = ClaimDef(
         3,
         "Inc-Adam and AdamProxy on Gaussian data -> the fixed point w*",
@@ -214,12 +144,12 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         ],
     )
 
-    steps = S(10**6, 10**8)
-    runs4 = []
+    steps = quick_or_full(10**6, 10**8)
+    signum_runs = []
     for dd in (G, GR):
         dl = DATA_LABEL[dd["name"]]
         for b in (1, 2, 5, "n"):
-            runs4.append(
+            signum_runs.append(
                 RunSpec(
                     f"Signum(0.99), b={b}, {dl}",
                     {
@@ -235,7 +165,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
                     b,
                 )
             )
-        runs4.append(
+        signum_runs.append(
             RunSpec(
                 f"SignGD, b=1, {dl}",
                 {"data": dd, "optimizer": {"name": "SignGD"}, "batch_size": 1, "lr": _SIGN_LR, "steps": steps},
@@ -250,10 +180,10 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "Signum (beta near 1) -> l-inf for every batch size; per-sample SignGD does not",
         "Signum with momentum close to 1 keeps the l-inf bias for b in {1, 2, 5, n}; SignGD with b = 1 (no momentum) does not reach the l-inf max margin.",
         f"Signum(beta=0.99) and SignGD, cyclic, lr = 0.01 (t+1)^-0.3, {steps:.0e} steps, Gaussian and GR data n = 10, d = 50.",
-        runs4,
+        signum_runs,
     )
 
-    steps = S(10**6, 10**8)
+    steps = quick_or_full(10**6, 10**8)
     claims[5] = ClaimDef(
         5,
         "GD / SGD -> l2 max margin for every batch size (control)",
@@ -275,7 +205,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
 
     # Claims 6, 7 and 9 are judged against the batch fixed point and the epoch map: our extension of the
     # original study (SPEC, "Beyond the original study"), labelled as such in every summary.
-    steps = S(10**6, 3 * 10**7)
+    steps = quick_or_full(10**6, 3 * 10**7)
     claims[6] = ClaimDef(
         6,
         "Mini-batch cyclic Adam -> the batch fixed point (our extension)",
@@ -283,7 +213,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         "batch fixed point of SPEC's 'Beyond the original study' (ours, not the original study's): nearer to it than to "
         "the b = 1 fixed point and to l-inf. The limit moves from w* toward l-inf as b grows.",
         f"Adam(beta1=0.9, beta2=0.999, eps=0), cyclic, lr = 0.1 (t+1)^-0.5, {steps:.0e} steps (b = n: lr = 0.01 (t+1)^-0.5, "
-        f"{S(4 * 10**6, steps):.0e} steps, under which Det-Adam's l-inf margin ratio passes 0.99 sooner), Gaussian n = 10, d = 50. "
+        f"{quick_or_full(4 * 10**6, steps):.0e} steps, under which Det-Adam's l-inf margin ratio passes 0.99 sooner), Gaussian n = 10, d = 50. "
         "Prediction: ib.predicted_direction for each b (b = n: the l-inf margin ratio).",
         [
             RunSpec(
@@ -293,7 +223,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
                     "optimizer": _INC_ADAM,
                     "batch_size": b,
                     **(
-                        {"lr": _poly(0.01, 0.5), "steps": S(4 * 10**6, steps)}
+                        {"lr": _poly(0.01, 0.5), "steps": quick_or_full(4 * 10**6, steps)}
                         if b == "n"
                         else {"lr": _INC_ADAM_LR, "steps": steps}
                     ),
@@ -310,8 +240,8 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         x_label="batch size",
     )
 
-    steps = S(10**6, 3 * 10**7)
-    seeds = S((0,), (0, 1, 2))
+    steps = quick_or_full(10**6, 3 * 10**7)
+    seeds = quick_or_full((0,), (0, 1, 2))
     claims[7] = ClaimDef(
         7,
         "Reshuffled and with-replacement Adam -> the rho fixed point (our extension)",
@@ -345,8 +275,8 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         x_label="batch size",
     )
 
-    steps = S(10**7, 3 * 10**7)
-    beta2s = S((0.9, 0.95), (0.9, 0.95, 0.99))
+    steps = quick_or_full(10**7, 3 * 10**7)
+    beta2s = quick_or_full((0.9, 0.95), (0.9, 0.95, 0.99))
     claims[9] = ClaimDef(
         9,
         "Finite beta2: Inc-Adam -> the epoch-map limit (our extension)",
@@ -376,9 +306,9 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         x_label="beta2",
     )
 
-    ns = S((10, 30, 100), (10, 100, 1000))
-    steps = S(10**6, 10**8)
-    runs8 = [
+    ns = quick_or_full((10, 30, 100), (10, 100, 1000))
+    steps = quick_or_full(10**6, 10**8)
+    sample_size_runs = [
         RunSpec(
             f"Inc-Adam(beta2={b2}), n={nn}",
             {
@@ -404,7 +334,7 @@ def claim_definitions(quick: bool) -> dict[int, ClaimDef]:
         f"with random labels, n in {{{', '.join(map(str, ns))}}}, d = 2n (with d fixed and n >> d the l2, l-inf and w* directions "
         "nearly coincide and the study says nothing). beta2^n: 0.999^1000 = 0.37, 0.9999^1000 = 0.90. "
         "No expectation stated in SPEC: reported only.",
-        runs8,
+        sample_size_runs,
         study=True,
         plot="study",
         x_label="n",
@@ -422,7 +352,8 @@ def _moves_toward_linf(rows: list[dict[str, Any]]) -> tuple[bool | None, str]:
     )
 
 
-CLAIMS = tuple(range(1, 10))
+#: The numbers of the claims (those :func:`claim_definitions` defines: 1-9).
+CLAIMS = tuple(sorted(claim_definitions(quick=True)))
 
 #: A d = 2 data set on which the l2 direction differs visibly from l-inf (= w* there).
 DATA_2D = {"name": "gaussian", "n": 16, "d": 2, "seed": 17, "labels": "teacher", "cov": [4.0, 0.25], "margin": 0.2}
@@ -432,44 +363,30 @@ DATA_2D = {"name": "gaussian", "n": 16, "d": 2, "seed": 17, "labels": "teacher",
 DATA_REAL = {"sklearn": "digits", "classes": [0, 1], "standardize": True}
 
 
+def _headline_runs(data: dict[str, Any], per_sample_steps: int, full_batch_steps: int) -> list[RunSpec]:
+    """GD, Det-Adam, Inc-Adam and Signum on one data set (the full-batch ones run full_batch_steps)."""
+    signum = {"name": "Signum", "beta": _SIGNUM_BETA}
+    return [
+        RunSpec("GD", {"data": data, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": full_batch_steps}),
+        RunSpec("Det-Adam", {"data": data, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": full_batch_steps}),
+        RunSpec(
+            "Inc-Adam",
+            {"data": data, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": per_sample_steps},
+        ),
+        RunSpec(
+            "Signum(0.99), b=1",
+            {"data": data, "optimizer": signum, "batch_size": 1, "lr": _SIGN_LR, "steps": per_sample_steps},
+        ),
+    ]
+
+
 def real_data_runs(quick: bool) -> list[RunSpec]:
     """The headline comparison on real data: GD, Det-Adam, Inc-Adam and Signum against l2, l-inf, w*."""
     steps, full = (10**6, 10**5) if quick else (10**7, 10**6)
-    return [
-        RunSpec("GD", {"data": DATA_REAL, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": full}),
-        RunSpec("Det-Adam", {"data": DATA_REAL, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": full}),
-        RunSpec(
-            "Inc-Adam", {"data": DATA_REAL, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}
-        ),
-        RunSpec(
-            "Signum(0.99), b=1",
-            {
-                "data": DATA_REAL,
-                "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA},
-                "batch_size": 1,
-                "lr": _SIGN_LR,
-                "steps": steps,
-            },
-        ),
-    ]
+    return _headline_runs(DATA_REAL, steps, full)
 
 
 def illustration_runs(quick: bool) -> list[RunSpec]:
+    """The same four optimizers on the d = 2 data set of the illustration figure."""
     steps = 10**6 if quick else 10**7
-    return [
-        RunSpec("GD", {"data": DATA_2D, "optimizer": {"name": "GD"}, "lr": _GD_LR, "steps": steps}),
-        RunSpec("Det-Adam", {"data": DATA_2D, "optimizer": _DET_ADAM, "lr": _DET_ADAM_LR, "steps": steps}),
-        RunSpec(
-            "Inc-Adam", {"data": DATA_2D, "optimizer": _INC_ADAM, "batch_size": 1, "lr": _INC_ADAM_LR, "steps": steps}
-        ),
-        RunSpec(
-            "Signum(0.99), b=1",
-            {
-                "data": DATA_2D,
-                "optimizer": {"name": "Signum", "beta": _SIGNUM_BETA},
-                "batch_size": 1,
-                "lr": _SIGN_LR,
-                "steps": steps,
-            },
-        ),
-    ]
+    return _headline_runs(DATA_2D, steps, steps)

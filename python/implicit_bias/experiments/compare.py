@@ -50,6 +50,7 @@ class References:
     fixed_point_norm: np.ndarray | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """A JSON-ready copy: directions as float64 lists, margins, uniqueness and notes."""
         return {
             "directions": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in self.directions.items()},
             "fixed_point_norm": None
@@ -64,6 +65,7 @@ class References:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> References:
+        """Inverse of :meth:`to_json`."""
         return cls(
             fixed_point_norm=None
             if d.get("fixed_point_norm") is None
@@ -93,6 +95,14 @@ def compute_references(X: np.ndarray, y: np.ndarray, which: Iterable[str] = REFE
 
     A reference that cannot be computed (non-separable data raise; a fixed point that is degenerate
     or did not converge is kept but flagged in ``notes``) is reported, never silently replaced.
+
+    Args:
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        which: the references to compute, among :data:`REFERENCE_NAMES`.
+
+    Returns:
+        The :class:`References`: unit directions (d,), optimal margins and notes.
     """
     which = tuple(which)
     X64 = np.asarray(X, dtype=np.float64)
@@ -151,9 +161,17 @@ def compute_references(X: np.ndarray, y: np.ndarray, which: Iterable[str] = REFE
 def compare(W: np.ndarray, X: np.ndarray, y: np.ndarray, refs: References) -> dict[str, np.ndarray]:
     """Cosines, margin ratios and distances of the rows of ``W`` against ``refs``.
 
-    Returns arrays (one entry per row of W): ``cos_<ref>`` for each reference, ``ratio_l2``,
-    ``ratio_linf`` (normalized margin over the optimum) and ``dist_<ref>`` (see module doc).
     Computed in W's precision (long double runs keep their extra digits), returned as float64.
+
+    Args:
+        W: (k, d) iterates (e.g. the checkpoints of a trajectory).
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        refs: the references of (X, y).
+
+    Returns:
+        Arrays of shape (k,): ``cos_<ref>`` for each reference, ``ratio_l2``, ``ratio_linf``
+        (normalized margin over the optimum) and ``dist_<ref>`` (see module doc).
     """
     W = np.atleast_2d(np.asarray(W))
     dt = W.dtype if W.dtype in (np.float64, np.longdouble) else np.dtype(np.float64)
@@ -177,9 +195,16 @@ def compare(W: np.ndarray, X: np.ndarray, y: np.ndarray, refs: References) -> di
 
 
 def nearest_reference(metrics: Mapping[str, Any], refs: References) -> str | None:
-    """The reference(s) nearest to a direction, from its ``dist_<ref>`` metrics, tie-aware:
-    references that are the same direction are joined with "=" (e.g. "l2=fixed_point" on GR data,
-    where w* = w_l2). None when no distance is known."""
+    """The reference(s) nearest to a direction, tie-aware.
+
+    Args:
+        metrics: the direction's ``dist_<ref>`` metrics (1 - cos).
+        refs: the references (to tell which are the same direction).
+
+    Returns:
+        The nearest reference's name; references that are the same direction are joined with "="
+        (e.g. "l2=fixed_point" on GR data, where w* = w_l2). None when no distance is known.
+    """
     dists = {name: metrics[f"dist_{name}"] for name in REFERENCE_NAMES if metrics.get(f"dist_{name}") is not None}
     if not dists:
         return None
@@ -214,10 +239,22 @@ def attach(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> 
 def predict(
     X: np.ndarray, y: np.ndarray, config: Mapping[str, Any], *, finite_beta2: bool = False, compute: bool = True
 ) -> dict[str, Any]:
-    """``ib.predicted_direction`` for a normalized configuration, as JSON: ``kind``, ``reason``,
-    ``confidence``, ``notes`` and (with ``compute``) the unit direction ``w`` and, for l-inf, its
-    ``gamma_linf`` / ``unique``. Errors are reported as kind "error", never raised: the theory is a
-    cross-check and must not stop an experiment."""
+    """``ib.predicted_direction`` for a normalized configuration, as JSON.
+
+    Errors are reported as kind "error", never raised: the theory is a cross-check and must not
+    stop an experiment.
+
+    Args:
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        config: a normalized configuration (optimizer, batch size, order, schedule).
+        finite_beta2: predict at the configuration's own beta2 (the epoch map) instead of beta2 -> 1.
+        compute: also compute the predicted direction (else only its kind).
+
+    Returns:
+        ``kind``, ``reason``, ``confidence``, ``notes`` and (with ``compute``) the unit direction
+        ``w`` (d,) and, for l-inf, its ``gamma_linf`` / ``unique``.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -255,9 +292,20 @@ def prediction_metrics(
     refs: References | None = None,
     name: str = "predicted",
 ) -> dict[str, Any]:
-    """Distance of one direction w (d,) from a :func:`predict` result: ``cos_<name>`` and
-    ``dist_<name>`` (1 - cos; for a non-unique l-inf prediction, 1 - the l-inf margin ratio), the
-    prediction's kind, and with ``refs`` its own distance ``<name>_gap_<ref>`` from each reference."""
+    """Distance of one direction from a :func:`predict` result.
+
+    Args:
+        w: (d,) the direction (e.g. a run's last iterate).
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        prediction: a :func:`predict` result.
+        refs: the references; with them, the prediction's own distance from each is reported.
+        name: the metrics' prefix.
+
+    Returns:
+        ``cos_<name>`` and ``dist_<name>`` (1 - cos; for a non-unique l-inf prediction, 1 - the
+        l-inf margin ratio), the prediction's kind, and with ``refs`` ``<name>_gap_<ref>``.
+    """
     out: dict[str, Any] = {f"{name}_kind": prediction.get("kind")}
     if "w" not in prediction:
         return out

@@ -14,8 +14,15 @@ from .config import normalize_data
 
 
 def data_message(exc: Exception, params: Mapping[str, Any]) -> str:
-    """A data-set generator's error, with its parameter names as configuration keys
-    (``n: must be ...`` -> ``data.n: must be ...``)."""
+    """A data-set generator's error, with its parameter names as configuration keys.
+
+    Args:
+        exc: the generator's exception (``n: must be ...``).
+        params: the generator's parameters, as given in the configuration.
+
+    Returns:
+        The message with the key prefixed (``data.n: must be ...``).
+    """
     text = str(exc)
     head, sep, rest = text.partition(":")
     names = [h.strip() for h in head.split(",")]
@@ -25,8 +32,15 @@ def data_message(exc: Exception, params: Mapping[str, Any]) -> str:
 
 
 def load_data(spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(X, y)`` for a normalized data spec: a generated data set, a scikit-learn data set or a
-    data file (.npy / .npz / CSV / svmlight, read by ``ib.datasets.load``)."""
+    """The data set of a normalized data spec.
+
+    Args:
+        spec: a normalized ``data`` entry: a generated data set, a scikit-learn data set or a data
+            file (.npy / .npz / CSV / svmlight, read by ``ib.datasets.load``).
+
+    Returns:
+        X (n, d), y (n,) in {-1, +1}.
+    """
     spec = normalize_data(spec)
     if "path" in spec:
         path = spec["path"]

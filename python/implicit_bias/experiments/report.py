@@ -29,6 +29,7 @@ class ClaimResult:
 
     @property
     def passed(self) -> bool:
+        """True unless the claim FAILed (a study, or a claim with unavailable runs, passes)."""
         return self.status != "FAIL"
 
 
@@ -49,15 +50,18 @@ class Summary:
 
     @property
     def passed(self) -> bool:
+        """True if no claim FAILed."""
         return all(c.passed for c in self.claims)
 
     def claim(self, number: int) -> ClaimResult:
+        """The result of claim ``number`` (KeyError if it was not run)."""
         for c in self.claims:
             if c.number == number:
                 return c
         raise KeyError(f"claim {number} was not run")
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready summary (what ``summary.json`` holds)."""
         return {
             "version": self.version,
             "quick": self.quick,
@@ -84,10 +88,12 @@ class Summary:
         }
 
     def to_markdown(self) -> str:
+        """The Markdown summary (what ``summary.md`` holds)."""
         return _markdown(self)
 
 
 def _fmt(v: Any, kind: str = "cos") -> str:
+    """A cosine (``1 − gap`` when within 1e-6 of 1) or another metric (4 decimals); "—" if unknown."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "—"
     if kind == "cos":
@@ -105,12 +111,14 @@ def _fmt_dist(m: dict[str, Any]) -> str:
 
 
 def _nearest_label(nearest: str | None) -> str:
+    """The nearest-reference label (``"l2=fixed_point"``) in the summary's notation (``"l2 = w*"``)."""
     if not nearest:
         return "—"
     return " = ".join(REFERENCE_LABELS.get(p, p) for p in nearest.split("="))
 
 
 def _markdown(s: Summary) -> str:
+    """The Markdown text of a summary: one section per claim with its runs' table."""
     L: list[str] = []
     mode = "quick (reduced size)" if s.quick else "full (research size)"
     L.append(f"# implicit-bias reproduce — {mode}\n")

@@ -73,17 +73,31 @@ def reproduce(
 ) -> Summary:
     """Reproduce the claims of SPEC.md end to end; write ``summary.md``, ``summary.json``, figures.
 
-    ``quick``: reduced horizons (10^5-10^6 steps, under a minute on 2 cores) instead of research
-    size (10^7-10^8). ``claims``: which of 1-9 (default: all but the large-n study 8 when quick, all when full;
-    6, 7 and 9 test our extension of the original study).
-    ``predictions``: override what a claim predicts, e.g. ``{"claim5": "linf"}`` (a wrong
-    prediction must then FAIL); keys ``"claimN"``, ``N`` or ``"claimN:<run label>"``; values one of
-    ``"l2"``, ``"linf"``, ``"fixed_point"``, ``"not-linf"``, None (no prediction) or a callable
-    ``(label, config) -> kind``. Runs are cached in ``out_dir/runs`` by config hash, so a rerun
-    only computes what is missing (``resume=False`` recomputes). ``theory``: also report
-    ``ib.predicted_direction`` for every run. ``illustration``: also draw ``illustration_2d.png``
-    (a d = 2 data set with the limit boundaries of GD, Det-Adam, Inc-Adam and Signum). ``real_data``:
-    also compare the same optimizers on scikit-learn's digits (0 vs 1), if scikit-learn is installed.
+    Runs are cached in ``out_dir/runs`` by config hash, so a rerun only computes what is missing.
+
+    Args:
+        quick: reduced horizons (10^5-10^6 steps, under a minute on 2 cores) instead of research
+            size (10^7-10^8).
+        claims: which of 1-9 (default: all but the large-n study 8 when quick, all when full;
+            6, 7 and 9 test our extension of the original study).
+        out_dir: the output folder.
+        progress: show progress bars.
+        predictions: override what a claim predicts, e.g. ``{"claim5": "linf"}`` (a wrong
+            prediction must then FAIL); keys ``"claimN"``, ``N`` or ``"claimN:<run label>"``; values
+            one of ``"l2"``, ``"linf"``, ``"fixed_point"``, ``"not-linf"``, None (no prediction) or a
+            callable ``(label, config) -> kind``.
+        executor: run the cells on this executor (e.g. dask.distributed) instead of the engine's
+            OpenMP ensembles.
+        threads: OpenMP threads (default: all cores).
+        theory: also report ``ib.predicted_direction`` for every run.
+        resume: reuse cached runs (False recomputes them).
+        illustration: also draw ``illustration_2d.png`` (a d = 2 data set with the limit boundaries
+            of GD, Det-Adam, Inc-Adam and Signum).
+        real_data: also compare the same optimizers on scikit-learn's digits (0 vs 1), if
+            scikit-learn is installed.
+
+    Returns:
+        The :class:`Summary` (also written as ``summary.md`` / ``summary.json``).
     """
     t0 = time.perf_counter()
     if claims is None:
@@ -270,6 +284,7 @@ def _transition(
 
 
 def _have_sklearn() -> bool:
+    """Whether scikit-learn is installed (the real-data section needs it)."""
     import importlib.util
 
     return importlib.util.find_spec("sklearn") is not None

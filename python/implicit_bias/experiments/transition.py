@@ -29,9 +29,17 @@ def transition_data(
 ) -> dict[str, Any]:
     """Curves and markers for :func:`implicit_bias.plots.transition_figure`.
 
-    ``runs``: (normalized config, last iterate) of long runs, placed by their batch size and order;
-    ``epoch_maps``: beta2 -> epoch-map limit direction (b = 1, cyclic); ``inc_adam``: (beta2, last
-    iterate) of Inc-Adam runs.
+    Args:
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        runs: (normalized config, last iterate (d,)) of long runs, placed by their batch size and order.
+        epoch_maps: beta2 -> epoch-map limit direction (d,) (b = 1, cyclic).
+        inc_adam: (beta2, last iterate (d,)) of Inc-Adam runs.
+        orders: the sampling orders to predict curves for.
+
+    Returns:
+        ``predicted``, ``measured``, ``beta2`` and ``beta2_measured`` as
+        :func:`implicit_bias.plots.transition_figure` takes them, and ``n``.
     """
     n = int(X.shape[0])
     with warnings.catch_warnings():
@@ -40,6 +48,7 @@ def transition_data(
         linf = max_margin(X, y, "linf")
 
         def place(w: np.ndarray) -> tuple[float, float]:
+            """(1 - cos to the b = 1 fixed point, l-inf margin ratio) of a direction w (d,)."""
             u = np.asarray(w, dtype=np.float64)
             u = u / np.linalg.norm(u)
             return float(1.0 - u @ w1), float(margin_ratio(u, X, y, "linf", linf))

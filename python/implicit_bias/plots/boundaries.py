@@ -23,9 +23,18 @@ def decision_boundaries(
 ) -> Any:
     """Scatter a d = 2 data set and draw each classifier's boundary {x : <w, x> = 0}.
 
-    ``directions``: label -> w (e.g. the final iterate of each optimizer), solid lines.
-    ``references``: a :class:`~implicit_bias.experiments.References` (or mapping name -> w); its
-    l2 / l-inf / w* boundaries are dashed, in the shared reference colours.
+    Args:
+        X: (n, 2) samples.
+        y: (n,) labels in {-1, +1}.
+        directions: label -> w (2,) (e.g. the final iterate of each optimizer), solid lines.
+        references: a :class:`~implicit_bias.experiments.References` (or mapping name -> w (2,));
+            its l2 / l-inf / w* boundaries are dashed, in the shared reference colours.
+        ax: axes to draw into (default: a new figure).
+        title: the axes' title.
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The saved-and-closed figure if ``path`` is given, else the axes.
     """
     X = f64(X)
     y = f64(y)
@@ -49,6 +58,7 @@ def decision_boundaries(
     t = np.linspace(-2 * span, 2 * span, 2)
 
     def line(w: np.ndarray, **kw: Any) -> None:
+        """Draw the boundary of w (2,) through the origin and an arrow along w (skipped if w = 0)."""
         w = f64(w)
         nrm = np.linalg.norm(w)
         if nrm == 0 or not np.isfinite(nrm):

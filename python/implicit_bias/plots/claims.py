@@ -30,6 +30,16 @@ def claim_figure(
     the PASS threshold, (b) final distance from every reference per run, (c) norm growth.
     ``study`` claims: final distances from each reference against the studied parameter, plus
     convergence to w* over time.
+
+    Args:
+        result: the claim's :class:`~implicit_bias.experiments.ClaimResult` (its ``rows``).
+        trajectories: run label -> :class:`~implicit_bias.Trajectory` with references attached.
+        path: where to save the figure (it is then closed).
+        kind: "convergence" or "study".
+        x_label: the studied parameter, the x axis of a study figure.
+
+    Returns:
+        The figure (closed if saved).
     """
     rows = result.rows
     if kind == "study":
@@ -120,6 +130,18 @@ def claim_figure(
 
 
 def study_figure(result: Any, trajectories: Mapping[str, Any], *, path: Any, x_label: str) -> Any:
+    """A study claim's figure: final distances (1 - cos) from each reference against the studied
+    parameter, one panel per group of runs that varies it, and the convergence to w* over steps.
+
+    Args:
+        result: the claim's :class:`~implicit_bias.experiments.ClaimResult`.
+        trajectories: run label -> :class:`~implicit_bias.Trajectory`.
+        path: where to save the figure (it is then closed), or None.
+        x_label: the studied parameter (batch size, beta2, n).
+
+    Returns:
+        The figure (closed if saved).
+    """
     rows = result.rows
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in rows:

@@ -51,8 +51,18 @@ ITERATE_COLORS = [
 
 
 def finish(fig: Any, path: str | os.PathLike[str] | None, dpi: int = 150, laid_out: bool = False) -> Any:
-    """Save (if ``path``) and close. ``laid_out``: the figure already ran a layout engine, so the
-    (costly, second) tight bounding-box pass is skipped."""
+    """Save the figure to ``path`` and close it; without ``path``, leave it open.
+
+    Args:
+        fig: the figure.
+        path: where to save it (the format from the extension), or None to keep it open.
+        dpi: resolution of raster formats, dots per inch.
+        laid_out: the figure already ran a layout engine, so the (costly, second) tight
+            bounding-box pass is skipped.
+
+    Returns:
+        The figure.
+    """
     if path is not None:
         fig.savefig(path, dpi=dpi, bbox_inches=None if laid_out else "tight")
         plt.close(fig)
@@ -60,6 +70,7 @@ def finish(fig: Any, path: str | os.PathLike[str] | None, dpi: int = 150, laid_o
 
 
 def f64(a: Any) -> np.ndarray:
+    """``a`` as a float64 array (matplotlib does not draw long doubles)."""
     return np.asarray(a, dtype=np.float64)
 
 
@@ -68,9 +79,16 @@ ALIASES = {"fixed_point": ("fixed_point", "w*"), "l2": ("l2",), "linf": ("linf",
 
 
 def series(traj: Any, what: str) -> np.ndarray | None:
-    """Distance series of a trajectory: ``l2``, ``fixed_point`` (or ``w*``), ``linf`` (1 - cos) or
-    ``linf_ratio`` / ``l2_ratio`` (1 - margin ratio), or any name the trajectory has a cosine for;
-    None if the trajectory lacks it."""
+    """A distance series of a trajectory, one value per checkpoint.
+
+    Args:
+        traj: a :class:`~implicit_bias.Trajectory` with references attached.
+        what: ``l2``, ``fixed_point`` (or ``w*``), ``linf`` (1 - cos), ``linf_ratio`` / ``l2_ratio``
+            (1 - margin ratio), or any name the trajectory has a cosine for.
+
+    Returns:
+        (checkpoints,) float64 distances, or None if the trajectory lacks that series.
+    """
     ratio = what.endswith("_ratio")
     base = what[: -len("_ratio")] if ratio else what
     store = traj.margin_ratio if ratio else traj.cosine
@@ -81,11 +99,13 @@ def series(traj: Any, what: str) -> np.ndarray | None:
 
 
 def palette(k: int) -> list[Any]:
+    """``k`` distinct colours (tab10, or tab20 beyond 10), for runs that are not references."""
     cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
     return [cmap(i % cmap.N) for i in range(k)]
 
 
 def new_axes(ax: Any, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Any, Any]:
+    """``(figure, axes)``: those of ``ax``, or a new figure of ``size`` inches if ``ax`` is None."""
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
         return fig, ax

@@ -19,7 +19,15 @@ def phase_diagram(result: Any, *, path: str | os.PathLike[str] | None = None, ti
     over seeds).
 
     Two grid parameters: three heatmaps on one logarithmic colour scale, each cell annotated;
-    one parameter: three lines. ``result`` is a :class:`~implicit_bias.experiments.SweepResult`.
+    one parameter: three lines.
+
+    Args:
+        result: a :class:`~implicit_bias.experiments.SweepResult`.
+        path: where to save the figure (it is then closed).
+        title: the figure's title.
+
+    Returns:
+        The figure (closed if saved).
     """
     keys = list(result.grid)
     metrics = [

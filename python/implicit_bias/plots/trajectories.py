@@ -25,9 +25,18 @@ def convergence(
 ) -> Any:
     """Distance from ``reference`` against steps, one line per trajectory (log-log axes).
 
-    ``reference``: ``l2``, ``fixed_point``, ``linf`` (1 - cosine) or ``linf_ratio`` / ``l2_ratio``
-    (1 - normalized margin / optimum). Trajectories need cosines / margin ratios attached (as
-    written by :mod:`implicit_bias.experiments`). ``threshold``: draw a PASS line at that distance.
+    Args:
+        trajectories: label -> :class:`~implicit_bias.Trajectory`, with cosines / margin ratios
+            attached (as written by :mod:`implicit_bias.experiments`).
+        reference: ``l2``, ``fixed_point`` (or ``w*``), ``linf`` (1 - cosine) or ``linf_ratio`` /
+            ``l2_ratio`` (1 - normalized margin / optimum).
+        ax: axes to draw into (default: a new figure).
+        threshold: draw a PASS line at that distance.
+        title: the axes' title.
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The saved-and-closed figure if ``path`` is given, else the axes.
     """
     found = {label: series(traj, reference) for label, traj in trajectories.items()}
     if trajectories and all(s is None for s in found.values()):
@@ -102,7 +111,18 @@ def run_figure(
     traj: Any, record: Mapping[str, Any], *, X: Any = None, y: Any = None, path: str | os.PathLike[str] | None = None
 ) -> Any:
     """Figure of one run: (d = 2) data and boundaries, distances from the references, margin
-    ratios and norm growth."""
+    ratios and norm growth.
+
+    Args:
+        traj: the run's :class:`~implicit_bias.Trajectory`.
+        record: its JSON record (``config``, ``metrics``, ``references``).
+        X: (n, d) samples, for the boundary panel when d = 2.
+        y: (n,) labels.
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The figure (closed if saved).
+    """
     two_d = X is not None and np.shape(X)[1] == 2
     n_panels = 3 + int(two_d)
     fig, axes = plt.subplots(1, n_panels, figsize=(5.0 * n_panels, 4.4))
@@ -167,5 +187,6 @@ def run_figure(
 
 
 def reference_from_trajectory(traj: Any, name: str, record: Mapping[str, Any]) -> Any:
+    """The direction (d,) of reference ``name`` stored in a run's record, or None."""
     dirs = record.get("references", {}).get("directions", {})
     return dirs.get(name)

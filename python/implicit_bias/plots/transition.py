@@ -40,9 +40,17 @@ def transition_figure(
     long runs as markers; (c) against beta2, the epoch-map limit's distance from the beta2 -> 1
     fixed point, with Inc-Adam runs as markers.
 
-    ``predicted[order]`` has equal-length lists ``b``, ``dist_b1`` and ``ratio_linf``; each
-    ``measured`` entry has ``order``, ``b``, ``dist_b1`` and ``ratio_linf``. ``beta2`` has lists
-    ``beta2`` and ``dist_b1`` (the epoch-map limits); ``beta2_measured`` entries ``beta2``, ``dist_b1``.
+    Args:
+        predicted: order -> equal-length lists ``b``, ``dist_b1`` and ``ratio_linf``.
+        measured: runs, each with ``order``, ``b``, ``dist_b1`` and ``ratio_linf``.
+        beta2: lists ``beta2`` and ``dist_b1`` (the epoch-map limits); None: no panel (c) curve.
+        beta2_measured: Inc-Adam runs, each with ``beta2`` and ``dist_b1``.
+        n: the number of samples (the largest batch size).
+        title: the figure's title.
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The figure (closed if saved).
     """
     panels = 3 if beta2 else 2
     fig, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 4.4))

@@ -38,7 +38,7 @@ def as_python_310(monkeypatch):
 def test_tomli_below_311(tmp_path, as_python_310):
     path = tmp_path / "run.toml"
     path.write_text('steps = 100\n[optimizer]\nname = "Adam"\n')
-    data = cli._load_toml(str(path), ["steps", "optimizer"], _parser())
+    data = cli.load_toml(str(path), ["steps", "optimizer"], _parser())
     assert data == {"steps": 100, "optimizer": {"name": "Adam"}}
     assert as_python_310 == ["tomli"]
 
@@ -47,7 +47,7 @@ def test_tomli_decode_error_is_a_usage_error(tmp_path, capsys, as_python_310):
     path = tmp_path / "bad.toml"
     path.write_text("steps = = 1\n")
     with pytest.raises(SystemExit) as exc:
-        cli._load_toml(str(path), ["steps"], _parser())
+        cli.load_toml(str(path), ["steps"], _parser())
     assert exc.value.code == 2
     assert "is not valid TOML" in capsys.readouterr().err
 
@@ -57,7 +57,7 @@ def test_tomllib_from_311(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tomli", None)  # importing tomli would fail
     path = tmp_path / "run.toml"
     path.write_text("steps = 5\n")
-    assert cli._load_toml(str(path), ["steps"], _parser()) == {"steps": 5}
+    assert cli.load_toml(str(path), ["steps"], _parser()) == {"steps": 5}
 
 
 def test_tomli_is_a_dependency_below_311():
