@@ -419,8 +419,8 @@ def optimizer_traits(kind: OptimizerKind) -> dict:
     """
     Traits of an optimizer kind from its C++ struct: full_batch, epoch_map, whole_pass, stateless, scale_invariant.
     """
-data_exponent_range_float64: tuple = (-878, 512)
-data_exponent_range_longdouble: tuple = (-16238, 15872)
+data_exponent_range_float64: tuple = (-878, 880)
+data_exponent_range_longdouble: tuple = (-16238, 16240)
 max_lanes_float64: int = 32
 max_lanes_longdouble: int = 32
 max_threads_cap: int = 1024

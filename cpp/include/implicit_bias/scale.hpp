@@ -16,11 +16,14 @@
 // data where every sample touches every coordinate this cannot happen.
 //
 // Data range (checked by Dataset, documented in docs/math.md): the scaled coefficient a = |l'(u)| 2^-E
-// of a sample is kept near 1 / max_j |z_ij|, so it must be representable: every nonzero row of the data
-// needs max_j |z_ij| in [2^kDataExponentMin<T>, 2^kDataExponentMax<T>) (double: [2^-878, 2^512), x87 long
-// double: [2^-16238, 2^15872)). Below, a would overflow (2^kScaleBits / row max > the largest T); above,
-// the coefficients of samples down to ~2^-400 of the largest gradient would go subnormal. Data outside
-// is refused with that reason instead of training on silently lost gradients.
+// of the leading sample is kept near 1 / max_j |z_ij| (a * row max in [2^-kScaleBits, 2^kScaleBits]), so
+// it must be a normal number: every nonzero row of the data needs max_j |z_ij| in
+// [2^kDataExponentMin<T>, 2^kDataExponentMax<T>) (double: [2^-878, 2^880), x87 long double:
+// [2^-16238, 2^16240)), the exponent range less kScaleBits + 16 bits at each end. Below, a would
+// overflow; above, it would be subnormal. Data outside is refused with that reason instead of training
+// on silently lost gradients. On data beyond 2^(emax - 512) the dynamic range of the shared scale (the
+// limitation above) shrinks: coefficients below ~2^(emin + e) of the largest, for data of scale 2^e, go
+// subnormal.
 //
 // Saturation: E is capped at +-kMaxScaleExponent (margins ~ 8e17). The stateless scale-invariant
 // optimizers (SignGD, AdamProxy, AdamEpochMap) do not need E there (their coefficients are normalized
@@ -56,7 +59,7 @@ inline std::int64_t clamped_exponent(T x) {
 template <class T>
 inline constexpr int kDataExponentMin = std::numeric_limits<T>::min_exponent - 1 + kScaleBits + 16;
 template <class T>
-inline constexpr int kDataExponentMax = std::numeric_limits<T>::max_exponent - 512;
+inline constexpr int kDataExponentMax = std::numeric_limits<T>::max_exponent - kScaleBits - 16;
 
 template <class T>
 class GradientScale {
