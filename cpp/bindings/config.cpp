@@ -1,9 +1,51 @@
 // Enums and the run configuration.
+#include <type_traits>
+
 #include <implicit_bias/implicit_bias.hpp>
 
 #include "bindings.hpp"
 
 namespace ib = implicit_bias;
+
+namespace {
+
+// The traits of one optimizer, read from its C++ struct (the same constants the run loop uses).
+template <template <class> class Opt>
+py::dict traits_of() {
+    using O = Opt<double>;
+    constexpr bool epoch_map = ib::detail::is_epoch_map<O>;
+    py::dict out;
+    out["full_batch"] = O::full_batch;                            // one step = one full-batch pass (AdamProxy)
+    out["epoch_map"] = epoch_map;                                 // one step = one epoch of cyclic batches
+    out["whole_pass"] = O::full_batch || epoch_map;               // every step sees all n samples
+    out["stateless"] = O::stateless;                              // no state carried from step to step
+    out["scale_invariant"] = !std::is_same_v<O, ib::GD<double>>;  // invariant to one factor on all gradients
+    return out;
+}
+
+py::dict optimizer_traits(ib::OptimizerKind kind) {
+    switch (kind) {
+        case ib::OptimizerKind::gd:
+            return traits_of<ib::GD>();
+        case ib::OptimizerKind::sign_gd:
+            return traits_of<ib::SignGD>();
+        case ib::OptimizerKind::adam:
+            return traits_of<ib::Adam>();
+        case ib::OptimizerKind::adam_proxy:
+            return traits_of<ib::AdamProxy>();
+        case ib::OptimizerKind::signum:
+            return traits_of<ib::Signum>();
+        case ib::OptimizerKind::adagrad:
+            return traits_of<ib::AdaGrad>();
+        case ib::OptimizerKind::lion:
+            return traits_of<ib::Lion>();
+        case ib::OptimizerKind::adam_epoch_map:
+            return traits_of<ib::AdamEpochMap>();
+    }
+    throw py::value_error("kind: unknown optimizer kind");
+}
+
+}  // namespace
 
 void register_config(py::module_& m) {
     py::enum_<ib::OptimizerKind>(m, "OptimizerKind")
@@ -26,6 +68,14 @@ void register_config(py::module_& m) {
         .value("cyclic", ib::Order::cyclic)
         .value("reshuffle", ib::Order::reshuffle)
         .value("replacement", ib::Order::replacement);
+
+    m.def("optimizer_traits", &optimizer_traits, py::arg("kind"),
+          "Traits of an optimizer kind from its C++ struct: full_batch, epoch_map, whole_pass, stateless, "
+          "scale_invariant.");
+    m.attr("max_threads_cap") = ib::kMaxThreads;
+    m.attr("data_exponent_range_float64") = py::make_tuple(ib::kDataExponentMin<double>, ib::kDataExponentMax<double>);
+    m.attr("data_exponent_range_longdouble") =
+        py::make_tuple(ib::kDataExponentMin<long double>, ib::kDataExponentMax<long double>);
 
     py::class_<ib::OptimizerParams>(m, "OptimizerParams")
         .def(py::init<>())

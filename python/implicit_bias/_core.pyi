@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'lane_compatible_float64', 'lane_compatible_longdouble', 'max_lanes_float64', 'max_lanes_longdouble', 'max_threads', 'openmp']
+__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'data_exponent_range_float64', 'data_exponent_range_longdouble', 'lane_compatible_float64', 'lane_compatible_longdouble', 'max_lanes_float64', 'max_lanes_longdouble', 'max_threads', 'max_threads_cap', 'openmp', 'optimizer_traits']
 class OptimizerKind:
     """
     Members:
@@ -304,7 +304,9 @@ class Run_float64:
     def checkpoints(self) -> dict:
         ...
     def load_state(self, state: dict) -> None:
-        ...
+        """
+        Restore a state from save_state; every field is checked before the run changes (ValueError / TypeError naming the field).
+        """
     def record(self) -> None:
         """
         Record a checkpoint at the current step.
@@ -322,6 +324,11 @@ class Run_float64:
     @property
     def scale_exponent(self) -> int:
         ...
+    @property
+    def scale_saturated(self) -> bool:
+        """
+        True when the gradient scale sits at its cap while this optimizer needs it (gradients not exact).
+        """
     @property
     def t(self) -> int:
         ...
@@ -349,7 +356,9 @@ class Run_longdouble:
     def checkpoints(self) -> dict:
         ...
     def load_state(self, state: dict) -> None:
-        ...
+        """
+        Restore a state from save_state; every field is checked before the run changes (ValueError / TypeError naming the field).
+        """
     def record(self) -> None:
         """
         Record a checkpoint at the current step.
@@ -367,6 +376,11 @@ class Run_longdouble:
     @property
     def scale_exponent(self) -> int:
         ...
+    @property
+    def scale_saturated(self) -> bool:
+        """
+        True when the gradient scale sits at its cap while this optimizer needs it (gradients not exact).
+        """
     @property
     def t(self) -> int:
         ...
@@ -401,6 +415,13 @@ def max_threads() -> int:
     """
     Threads OpenMP would use by default (1 without OpenMP).
     """
+def optimizer_traits(kind: OptimizerKind) -> dict:
+    """
+    Traits of an optimizer kind from its C++ struct: full_batch, epoch_map, whole_pass, stateless, scale_invariant.
+    """
+data_exponent_range_float64: tuple = (-878, 880)
+data_exponent_range_longdouble: tuple = (-16238, 16240)
 max_lanes_float64: int = 32
 max_lanes_longdouble: int = 32
+max_threads_cap: int = 1024
 openmp: bool = True

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "numerics.hpp"
+#include "scale.hpp"
 
 namespace implicit_bias {
 
@@ -23,8 +25,21 @@ struct Dataset {
 
     explicit Dataset(RowMatrix<T> signed_rows) : z(std::move(signed_rows)) {
         if (z.rows() < 1 || z.cols() < 1) throw std::invalid_argument("the data needs n >= 1 rows and d >= 1 columns");
+        if (!z.allFinite()) throw std::invalid_argument("X: must be finite (no NaN or infinity)");
         row_max = z.cwiseAbs().rowwise().maxCoeff();
         log_row_max = row_max.array().log();
+        // The range the shared gradient scale can represent (scale.hpp); zero rows are left to the caller.
+        const T low = std::ldexp(T(1), kDataExponentMin<T>), high = std::ldexp(T(1), kDataExponentMax<T>);
+        for (Eigen::Index i = 0; i < row_max.size(); ++i) {
+            const T r = row_max[i];
+            if (r != T(0) && (r < low || r >= high))
+                throw std::invalid_argument(
+                    "X: row " + std::to_string(i) + " has max |x_ij| = 2^" + std::to_string(std::ilogb(r)) +
+                    ", outside the range [2^" + std::to_string(kDataExponentMin<T>) + ", 2^" +
+                    std::to_string(kDataExponentMax<T>) +
+                    ") of this dtype's underflow protection (the scaled gradient coefficient ~ 1 / max |x_ij| must "
+                    "be representable); rescale X");
+        }
     }
     std::int64_t n() const { return z.rows(); }
     std::int64_t d() const { return z.cols(); }

@@ -82,6 +82,7 @@ void advance_lanes(R* const* runs, std::size_t K, const std::uint64_t* stops) {
         std::uint64_t segment = ~std::uint64_t(0);
         for (std::size_t k = 0; k < count; ++k)
             segment = std::min(segment, active[k]->next_stop(target[k]) - active[k]->t());
+        if (segment == 0) throw std::logic_error("lanes: checkpoint grid behind the step counter");
         lanes_detail::interleave(active, count, segment);
         std::size_t kept = 0;
         for (std::size_t k = 0; k < count; ++k) {

@@ -32,6 +32,11 @@ struct Limits<long double> {
 #else
 #define IB_HOT inline
 #endif
+#if defined(__GNUC__)
+#define IB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define IB_UNLIKELY(x) (x)
+#endif
 
 // Runtime dispatch of the run loop (portable builds on x86-64 Linux with GCC): one clone for the
 // baseline, one for x86-64-v3 (AVX2) and one for x86-64-v4 (AVX-512), chosen by the loader (ifunc).

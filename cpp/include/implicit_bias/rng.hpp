@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 
 namespace implicit_bias {
 
@@ -54,7 +55,14 @@ class Xoshiro256ss {
     }
 
     const State& state() const { return s_; }
-    void set_state(const State& s) { s_ = s; }
+    // The all-zero state is xoshiro's fixed point (next() returns 0 for ever, and bounded() would
+    // reject for ever); reseed() never produces it, so a state holding it was not saved by a run.
+    void set_state(const State& s) {
+        if (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0)
+            throw std::invalid_argument(
+                "rng: an all-zero xoshiro256** state is not a generator state (its fixed point)");
+        s_ = s;
+    }
 
    private:
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

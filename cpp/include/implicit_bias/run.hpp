@@ -5,12 +5,14 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <typeinfo>
 #include <vector>
 
@@ -87,7 +89,9 @@ class RunBase {
     // Advance to step t_end (no-op if already there), recording at every grid point passed.
     void advance(std::uint64_t t_end) {
         while (t_ < t_end) {
-            advance_steps(next_stop(t_end) - t_);
+            const std::uint64_t stop = next_stop(t_end);
+            if (stop <= t_) throw std::logic_error("advance: checkpoint grid behind the step counter");
+            advance_steps(stop - t_);
             record_if_due();
         }
     }
@@ -146,9 +150,46 @@ class RunBase {
         return s;
     }
 
+    // Every size and invariant is checked before anything changes (std::invalid_argument naming the
+    // field), so a damaged state leaves the run as it was.
     void load(const SavedState<T>& s) {
-        if (static_cast<std::int64_t>(s.w.size()) != w_.size())
-            throw std::invalid_argument("saved w has the wrong length");
+        const auto d = static_cast<std::size_t>(w_.size());
+        if (s.w.size() != d)
+            throw std::invalid_argument("w: saved with " + std::to_string(s.w.size()) +
+                                        " entries, d = " + std::to_string(d));
+        if (s.scale_exponent > kMaxScaleExponent || s.scale_exponent < -kMaxScaleExponent)
+            throw std::invalid_argument("scale_exponent: outside [-2^60, 2^60]");
+        sampler_.check_state(s.sampler_position, s.permutation, s.rng);
+        NamedArrays<T> fresh;
+        save_optimizer(fresh);
+        for (const auto& item : s.optimizer)
+            if (fresh.find(item.first) == fresh.end())
+                throw std::invalid_argument("optimizer: saved state has an unknown array '" + item.first + "'");
+        for (const auto& item : fresh) {
+            const auto it = s.optimizer.find(item.first);
+            if (it == s.optimizer.end())
+                throw std::invalid_argument("optimizer: saved state lacks '" + item.first + "'");
+            if (it->second.size() != item.second.size())
+                throw std::invalid_argument("optimizer/" + item.first + ": saved with " +
+                                            std::to_string(it->second.size()) + " entries, this run needs " +
+                                            std::to_string(item.second.size()));
+        }
+        if (!std::is_sorted(s.grid.begin(), s.grid.end())) throw std::invalid_argument("grid: must be sorted");
+        const Checkpoints<T>& c = s.checkpoints;
+        const std::size_t k = c.steps.size();
+        if (c.w.size() != k * d)
+            throw std::invalid_argument("checkpoints/w: " + std::to_string(c.w.size()) + " values for " +
+                                        std::to_string(k) + " checkpoints of d = " + std::to_string(d));
+        const std::pair<const char*, std::size_t> sizes[] = {{"norm", c.norm.size()},
+                                                             {"log_loss", c.log_loss.size()},
+                                                             {"margin_l2", c.margin_l2.size()},
+                                                             {"margin_linf", c.margin_linf.size()},
+                                                             {"min_margin", c.min_margin.size()},
+                                                             {"scale_exponent", c.scale_exponent.size()}};
+        for (const auto& [name, size] : sizes)
+            if (size != k)
+                throw std::invalid_argument(std::string("checkpoints/") + name + ": " + std::to_string(size) +
+                                            " values for " + std::to_string(k) + " checkpoints");
         sampler_.set_state(s.sampler_position, s.permutation, s.rng);
         load_optimizer(s.optimizer);
         t_ = s.t;
@@ -158,6 +199,15 @@ class RunBase {
         checkpoints_ = s.checkpoints;
         set_grid(s.grid);
     }
+
+    // True when the shared scale sits at its cap while the optimizer needs it (scale.hpp): the run's
+    // gradients are no longer exact. False for GD and the stateless scale-invariant optimizers.
+    virtual bool scale_saturated() const = 0;
+
+    // One user at a time: the bindings release the GIL while advancing, so a second Python thread
+    // could otherwise use the run concurrently. try_acquire() is false while another use is running.
+    bool try_acquire() const { return !busy_.exchange(true, std::memory_order_acquire); }
+    void release() const { busy_.store(false, std::memory_order_release); }
 
    protected:
     virtual void advance_steps(std::uint64_t count) = 0;
@@ -175,6 +225,7 @@ class RunBase {
     std::vector<std::uint64_t> grid_;
     std::size_t next_grid_ = 0;
     Checkpoints<T> checkpoints_;
+    mutable std::atomic<bool> busy_{false};
 };
 
 template <class T, template <class> class Opt, class Loss>
@@ -202,7 +253,12 @@ class Run final : public RunBase<T> {
             for (std::int64_t i = 0; i < data_->n(); ++i) all_indices_[static_cast<std::size_t>(i)] = i;
         }
         if constexpr (Opt<T>::full_batch) {
-            z_squared_ = data_->z.cwiseAbs2();
+            // sum_i a_i^2 z_ij^2 from a precomputed z^2 needs z_ij^2 and a_i^2 in range; data with
+            // entries far from 1 takes the sum of the squared products (a_i z_ij)^2 instead.
+            const T lo = pow2<T>(-300), hi = pow2<T>(300);
+            const auto& z = data_->z;
+            direct_squares_ = ((z.array().abs() < lo && z.array() != T(0)) || z.array().abs() > hi).any();
+            if (!direct_squares_) z_squared_ = z.cwiseAbs2();
             sq_sum_.resize(data_->d());
         }
         if constexpr (kEpochMap) {
@@ -334,7 +390,13 @@ class Run final : public RunBase<T> {
     }
     void save_optimizer(NamedArrays<T>& out) const override { opt_.save(out); }
     void load_optimizer(const NamedArrays<T>& in) override { opt_.load(in); }
-    void after_load() override { opt_.rescale(0, scale_); }
+    void after_load() override {
+        opt_.rescale(0, scale_);
+        fresh_ = !Opt<T>::stateless && opt_.state_bound() == T(0);
+    }
+
+   public:
+    bool scale_saturated() const override { return !Opt<T>::stateless && scale_.saturated(); }
 
    private:
     void rescale(std::int64_t k) {
@@ -342,14 +404,36 @@ class Run final : public RunBase<T> {
         opt_.rescale(k, scale_);
     }
 
-    // |l'(u)| 2^-E for sample i, moving the scale up first if that would overflow it.
+    // |l'(u)| 2^-E for sample i, moving the scale up first if that would overflow it. Before the
+    // optimizer holds any state (fresh_) the scale is also moved down onto a gradient far below it,
+    // so that the first step is not lost to underflow (tiny data, or a w0 with large margins).
     IB_HOT T coefficient(T u, std::int64_t i) {
-        T a;
-        std::int64_t shift;
-        while (!scale_.template coefficient<Loss>(u, data_->row_max[i], data_->log_row_max[i], a, shift))
-            rescale(shift);
+        T a = scaled_coefficient(u, i);
+        if (IB_UNLIKELY(fresh_) && a * data_->row_max[i] < low_) {
+            const T log_top = Loss::log_abs_deriv(u) + data_->log_row_max[i];
+            if (log_top > -std::numeric_limits<T>::infinity()) {
+                const std::int64_t target = clamped_exponent(log_top / ln2<T>);
+                if (target != scale_.exponent()) {
+                    rescale(target - scale_.exponent());
+                    a = scaled_coefficient(u, i);
+                }
+            }
+        }
         return a;
     }
+
+    // Each shift moves E to where the gradient fits; a second one is only needed after rounding at
+    // the boundary, so the loop is bounded (then the coefficient is taken as it comes out).
+    IB_HOT T scaled_coefficient(T u, std::int64_t i) {
+        T a = std::numeric_limits<T>::quiet_NaN();  // unreachable fallback: visible, never silent
+        std::int64_t shift;
+        for (int tries = 0; tries < kMaxShifts; ++tries) {
+            if (scale_.template coefficient<Loss>(u, data_->row_max[i], data_->log_row_max[i], a, shift)) return a;
+            rescale(shift);
+        }
+        return a;
+    }
+    static constexpr int kMaxShifts = 8;
 
     template <int D>
     IB_HOT std::int64_t columns() const {
@@ -361,6 +445,7 @@ class Run final : public RunBase<T> {
 
     IB_HOT void end_step() {
         ++t_;
+        if (IB_UNLIKELY(fresh_)) fresh_ = opt_.state_bound() == T(0);
         if (opt_.state_below(low_)) rescale(exponent_of(opt_.state_bound()));
     }
 
@@ -389,11 +474,14 @@ class Run final : public RunBase<T> {
     }
 
     // All coefficients of a batch on one common scale. A rescale mid-batch restarts the batch. A
-    // stateless optimizer (nothing to compare with but this batch) also re-centres the scale on the
-    // batch's largest gradient when all of them fall below 2^-kScaleBits, so none underflows to 0.
+    // stateless optimizer (nothing to compare with but this batch), or one that holds no state yet,
+    // also re-centres the scale on the batch's largest gradient when all of them fall below
+    // 2^-kScaleBits, so none underflows to 0. Every pass either returns or moves E (bounded: E moves
+    // to its target at once, a further pass only follows rounding), and after kMaxShifts passes the
+    // coefficients are taken as they are.
     void compute_coefficients(const std::int64_t* indices, std::int64_t size) {
         const auto& data = *data_;
-        for (;;) {
+        for (int pass = 0; pass < kMaxShifts; ++pass) {
             bool restart = false;
             T top = T(0);
             for (std::int64_t k = 0; k < size; ++k) {
@@ -408,19 +496,45 @@ class Run final : public RunBase<T> {
                 top = std::max(top, coefs_[k] * data.row_max[i]);
             }
             if (restart) continue;
-            if constexpr (Opt<T>::stateless) {
-                if (top < low_) {
+            if (Opt<T>::stateless || fresh_) {
+                if (top < low_ || (Opt<T>::stateless && !(top <= high_))) {
                     T log_top = -std::numeric_limits<T>::infinity();
                     for (std::int64_t k = 0; k < size; ++k)
                         log_top = std::max(log_top, Loss::log_abs_deriv(margins_[k]) + data.log_row_max[indices[k]]);
                     if (log_top == -std::numeric_limits<T>::infinity()) return;  // only all-zero rows
+                    if (!(top <= high_) && !scale_.saturated()) return;          // inf / NaN margins
                     const std::int64_t target = clamped_exponent(log_top / ln2<T>);
-                    if (target == scale_.exponent()) return;  // at the cap (diverged iterate): gradients are 0
+                    if (target == scale_.exponent()) {
+                        // E at its cap (margins beyond ~8e17, or a diverged iterate).
+                        if constexpr (kNormalizeAtCap) normalize_coefficients(indices, size, log_top);
+                        return;
+                    }
                     rescale(target - scale_.exponent());
                     continue;
                 }
             }
             return;
+        }
+    }
+
+    // SignGD, AdamProxy, AdamEpochMap: the update is invariant to one positive factor on all
+    // coefficients and keeps no state, so at E's cap the batch is normalized by its own largest
+    // gradient instead (the largest coefficient times its row max is 1): exact at any margin.
+    static constexpr bool kNormalizeAtCap = Opt<T>::stateless && !std::is_same_v<Opt<T>, GD<T>>;
+    void normalize_coefficients(const std::int64_t* indices, std::int64_t size, T log_top) {
+        if (!(std::abs(log_top) < std::numeric_limits<T>::max())) return;
+        // The leading sample k*: log |l'| and log row max are kept apart, since at such margins
+        // log |l'| + log row max rounds to log |l'| (the row max would be lost: a = 1, not 1 / row max).
+        std::int64_t lead = 0;
+        T lead_sum = -std::numeric_limits<T>::infinity();
+        for (std::int64_t k = 0; k < size; ++k) {
+            const T sum = Loss::log_abs_deriv(margins_[k]) + data_->log_row_max[indices[k]];
+            if (sum > lead_sum) lead_sum = sum, lead = k;
+        }
+        const T lead_log = Loss::log_abs_deriv(margins_[lead]), lead_row = data_->log_row_max[indices[lead]];
+        for (std::int64_t k = 0; k < size; ++k) {
+            const T log_a = (Loss::log_abs_deriv(margins_[k]) - lead_log) - lead_row;
+            coefs_[k] = log_a < Limits<T>::exp_zero_below ? T(0) : std::exp(log_a);
         }
     }
 
@@ -432,7 +546,20 @@ class Run final : public RunBase<T> {
         compute_coefficients(all_indices_.data(), n);
         Eigen::Map<const Vector<T>> a(coefs_.data(), n);
         grad_.noalias() = -(data.z.transpose() * a);
-        sq_sum_.noalias() = z_squared_.transpose() * a.cwiseAbs2();
+        if (direct_squares_) {
+            const std::int64_t d = data.d();
+            sq_sum_.setZero();
+            for (std::int64_t i = 0; i < n; ++i) {
+                const T ai = a[i];
+                const T* __restrict zi = data.row(i);
+                for (std::int64_t j = 0; j < d; ++j) {
+                    const T g = ai * zi[j];
+                    sq_sum_[j] += g * g;
+                }
+            }
+        } else {
+            sq_sum_.noalias() = z_squared_.transpose() * a.cwiseAbs2();
+        }
         const T bound = (a.array() * data.row_max.array()).maxCoeff();
         opt_.full_update(w_.data(), grad_.data(), sq_sum_.data(), bound, data.d(), lr);
     }
@@ -487,6 +614,9 @@ class Run final : public RunBase<T> {
     std::vector<T> margins_, coefs_;  // per batch sample
     Vector<T> grad_;                  // batch gradient (sum), scaled
     T low_;
+    T high_ = pow2<T>(kScaleBits);
+    bool fresh_ = !Opt<T>::stateless;        // the optimizer holds no state yet (see coefficient())
+    bool direct_squares_ = false;            // AdamProxy on data far from 1: sum (a z)^2, no z_squared_
     RowMatrix<T> z_squared_;                 // AdamProxy only
     Vector<T> sq_sum_;                       // AdamProxy only
     std::vector<std::int64_t> all_indices_;  // AdamProxy and AdamEpochMap: 0 .. n-1

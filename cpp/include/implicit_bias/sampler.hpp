@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -55,11 +56,32 @@ class BatchSampler {
     std::int64_t position() const { return position_; }
     const std::vector<std::int64_t>& permutation() const { return perm_; }
     const Xoshiro256ss::State& rng_state() const { return rng_.state(); }
+    // Checks everything memory safety and the sampler's invariants need before changing anything
+    // (std::invalid_argument naming the field); the state is untouched when it throws.
+    void check_state(std::int64_t position, const std::vector<std::int64_t>& perm,
+                     const Xoshiro256ss::State& rng) const {
+        if (perm.size() != perm_.size())
+            throw std::invalid_argument("permutation: saved with " + std::to_string(perm.size()) +
+                                        " entries, this run needs " + std::to_string(perm_.size()));
+        if (position < 0 || position >= n_ || (order_ == Order::replacement && position != 0) || position % b_ != 0)
+            throw std::invalid_argument("sampler_position: " + std::to_string(position) +
+                                        " is not the start of a batch of this run");
+        std::vector<char> seen(order_ == Order::replacement ? 0 : perm.size(), 0);
+        for (auto i : perm) {
+            if (i < 0 || i >= n_)
+                throw std::invalid_argument("permutation: index " + std::to_string(i) + " outside [0, n)");
+            if (order_ != Order::replacement) {
+                if (seen[static_cast<std::size_t>(i)])
+                    throw std::invalid_argument("permutation: is not a permutation of 0 .. n-1");
+                seen[static_cast<std::size_t>(i)] = 1;
+            }
+        }
+        if (rng[0] == 0 && rng[1] == 0 && rng[2] == 0 && rng[3] == 0)
+            throw std::invalid_argument(
+                "rng: an all-zero xoshiro256** state is not a generator state (its fixed point)");
+    }
     void set_state(std::int64_t position, const std::vector<std::int64_t>& perm, const Xoshiro256ss::State& rng) {
-        if (perm.size() != perm_.size()) throw std::invalid_argument("saved permutation has the wrong length");
-        if (position < 0 || position >= n_) throw std::invalid_argument("saved sampler position out of range");
-        for (auto i : perm)
-            if (i < 0 || i >= n_) throw std::invalid_argument("saved permutation has an index out of range");
+        check_state(position, perm, rng);
         position_ = position;
         perm_ = perm;
         rng_.set_state(rng);

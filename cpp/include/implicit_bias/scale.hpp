@@ -14,6 +14,22 @@
 // Limitation (documented): the scale is shared by all coordinates. A coordinate whose state is below
 // ~2^-800 of the largest coordinate's state (a dynamic range of ~e^290 in |g|) loses precision; on
 // data where every sample touches every coordinate this cannot happen.
+//
+// Data range (checked by Dataset, documented in docs/math.md): the scaled coefficient a = |l'(u)| 2^-E
+// of the leading sample is kept near 1 / max_j |z_ij| (a * row max in [2^-kScaleBits, 2^kScaleBits]), so
+// it must be a normal number: every nonzero row of the data needs max_j |z_ij| in
+// [2^kDataExponentMin<T>, 2^kDataExponentMax<T>) (double: [2^-878, 2^880), x87 long double:
+// [2^-16238, 2^16240)), the exponent range less kScaleBits + 16 bits at each end. Below, a would
+// overflow; above, it would be subnormal. Data outside is refused with that reason instead of training
+// on silently lost gradients. On data beyond 2^(emax - 512) the dynamic range of the shared scale (the
+// limitation above) shrinks: coefficients below ~2^(emin + e) of the largest, for data of scale 2^e, go
+// subnormal.
+//
+// Saturation: E is capped at +-kMaxScaleExponent (margins ~ 8e17). The stateless scale-invariant
+// optimizers (SignGD, AdamProxy, AdamEpochMap) do not need E there (their coefficients are normalized
+// per batch); GD's gradients at the lower cap are exp(-8e17) times smaller than one ulp of w (exact);
+// the optimizers with state (Adam, AdaGrad, Signum, Lion) lose their gradients, and the run reports
+// it (RunBase::scale_saturated, a RuntimeWarning from the bindings).
 #pragma once
 
 #include <cmath>
@@ -39,12 +55,20 @@ inline std::int64_t clamped_exponent(T x) {
     return static_cast<std::int64_t>(std::floor(x));
 }
 
+// Largest / smallest binary exponent of a nonzero row maximum max_j |z_ij| the core accepts (see above).
+template <class T>
+inline constexpr int kDataExponentMin = std::numeric_limits<T>::min_exponent - 1 + kScaleBits + 16;
+template <class T>
+inline constexpr int kDataExponentMax = std::numeric_limits<T>::max_exponent - kScaleBits - 16;
+
 template <class T>
 class GradientScale {
    public:
     GradientScale() { set_exponent(0); }
 
     std::int64_t exponent() const { return exponent_; }
+    // True when E sits at one of its caps (a diverged iterate or margins beyond ~8e17, see above).
+    bool saturated() const { return exponent_ >= kMaxScaleExponent || exponent_ <= -kMaxScaleExponent; }
 
     void set_exponent(std::int64_t e) {
         exponent_ = e;
@@ -93,10 +117,18 @@ class GradientScale {
         }
         // Far below the scale the contribution is exactly 0 (and libm's underflow path is slow).
         a = log_a < Limits<T>::exp_zero_below ? T(0) : std::exp(log_a);
+        // A small margin with E beyond the cached factors (only on data far from 1 in scale: on other
+        // data such a gradient is far above the scale and was shifted above): |l'(u)| is a normal
+        // number, so scale it exactly instead of through exp(log_a), whose rounding of a ~700 argument
+        // would cost ~10 bits.
+        if (!fast_ && u <= T(kExactMargin) && u >= -T(kExactMargin) && a > T(0) && a < std::numeric_limits<T>::max())
+            a = std::ldexp(Loss::abs_deriv(u), clamp_int(-exponent_));
         return true;
     }
 
    private:
+    // |l'(u)| >= e^-50 (both losses) for |u| <= kExactMargin: a normal number in every supported T.
+    static constexpr int kExactMargin = 50;
     static int clamp_int(std::int64_t k) {
         constexpr std::int64_t cap = 1 << 20;
         return static_cast<int>(k > cap ? cap : (k < -cap ? -cap : k));

@@ -60,8 +60,8 @@ def _opposite_rows(Z: np.ndarray) -> tuple[int, int] | None:
     Rows of -Z whose hash equals a row hash of Z are candidates, checked exactly: O(n d + n log n).
     (Rows are hashed in float64; opposite long-double rows stay opposite when rounded to float64.)
     """
-    Z64 = np.asarray(Z, dtype=np.float64)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # long-double rows beyond double's range hash as +-inf (then checked exactly)
+        Z64 = np.asarray(Z, dtype=np.float64)
         h, h_neg = _row_hashes(Z64), _row_hashes(-Z64)
     order = np.argsort(h, kind="stable")
     sorted_h = h[order]
