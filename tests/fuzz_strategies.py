@@ -61,15 +61,7 @@ TIMEOUT = float(os.environ.get("IB_FUZZ_TIMEOUT", "60"))
 #: id -> what fails (issue 11 areas being fixed in other branches). The matching regression test in
 #: tests/test_fuzz_regressions.py is xfail(strict=True) while its id is listed here, and the fuzz
 #: strategies avoid the inputs (see :func:`known_failure`). Delete an entry once its fix is merged.
-KNOWN_FAILURES: dict[str, str] = {
-    "train-extreme-scale": "the first step of scale-invariant optimizers (eps = 0) is lost on data scaled "
-    "below ~2^-600 (AdaGrad, AdamProxy, Adam, RMSProp stay at w = 0), and AdamProxy's above ~2^500",
-    "train-diagnostics-overflow": "the checkpoint diagnostics overflow while the iterate is finite, with no "
-    "warning: ||w|| = inf once |w| > ~2^512 (sqrt of a sum of squares; margin_l2 then 0), log_loss NaN once a "
-    "margin overflows (data ~2^500, huge lr or w0)",
-    "load-scale-exponent": "Run.load refuses a file Run.save wrote: a run whose margins are huge (w0 = -1e17 on "
-    "x = 0.126, y = -1) has scale_exponent ~ -1.7e16, outside the [-2**53, 2**53] that load accepts",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------- outcome

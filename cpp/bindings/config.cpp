@@ -73,6 +73,7 @@ void register_config(py::module_& m) {
           "Traits of an optimizer kind from its C++ struct: full_batch, epoch_map, whole_pass, stateless, "
           "scale_invariant.");
     m.attr("max_threads_cap") = ib::kMaxThreads;
+    m.attr("max_scale_exponent") = ib::kMaxScaleExponent;
     m.attr("data_exponent_range_float64") = py::make_tuple(ib::kDataExponentMin<double>, ib::kDataExponentMax<double>);
     m.attr("data_exponent_range_longdouble") =
         py::make_tuple(ib::kDataExponentMin<long double>, ib::kDataExponentMax<long double>);

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'data_exponent_range_float64', 'data_exponent_range_longdouble', 'lane_compatible_float64', 'lane_compatible_longdouble', 'max_lanes_float64', 'max_lanes_longdouble', 'max_threads', 'max_threads_cap', 'openmp', 'optimizer_traits']
+__all__: list[str] = ['Dataset_float64', 'Dataset_longdouble', 'LossKind', 'OptimizerKind', 'OptimizerParams', 'Order', 'RunConfig', 'Run_float64', 'Run_longdouble', 'ScheduleKind', 'advance_ensemble_float64', 'advance_ensemble_longdouble', 'build_info', 'data_exponent_range_float64', 'data_exponent_range_longdouble', 'lane_compatible_float64', 'lane_compatible_longdouble', 'max_lanes_float64', 'max_lanes_longdouble', 'max_scale_exponent', 'max_threads', 'max_threads_cap', 'openmp', 'optimizer_traits']
 class OptimizerKind:
     """
     Members:
@@ -423,5 +423,6 @@ data_exponent_range_float64: tuple = (-878, 880)
 data_exponent_range_longdouble: tuple = (-16238, 16240)
 max_lanes_float64: int = 32
 max_lanes_longdouble: int = 32
+max_scale_exponent: int = 1152921504606846976
 max_threads_cap: int = 1024
 openmp: bool = True

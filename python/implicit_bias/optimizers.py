@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import ClassVar
 
+from . import _core
 from ._validation import ORDERS, check_real
 
 
@@ -28,9 +30,6 @@ class Optimizer:
     kind: ClassVar[str] = ""
     #: Sampling orders the update rule is defined for (``ib.Run`` refuses the others).
     orders: ClassVar[tuple[str, ...]] = ORDERS
-    #: True when one step of the update rule is one pass over all n samples (AdamProxy,
-    #: AdamEpochMap): the core's ``full_batch`` / epoch-map trait, checked against it in tests.
-    whole_pass: ClassVar[bool] = False
 
     def __new__(cls, *args: object, **kwargs: object) -> Optimizer:
         # The dataclass __init__ refuses these too; this says why, before it runs.
@@ -66,6 +65,25 @@ class Optimizer:
     def core_params(self) -> dict[str, float | bool | str]:
         """The fields the core reads: kind, beta1, beta2, eps, beta, bias_correction."""
         return {"kind": self.kind}
+
+    @property
+    def traits(self) -> dict[str, bool]:
+        """The update rule's traits, read from its C++ struct (``_core.optimizer_traits``):
+        ``full_batch`` (one step = one full-batch pass with per-sample squares: AdamProxy),
+        ``epoch_map``, ``whole_pass`` (every step sees all n samples), ``stateless``,
+        ``scale_invariant``."""
+        return dict(core_traits(self.kind))
+
+    @property
+    def whole_pass(self) -> bool:
+        """True when one step is one pass over all n samples (AdamProxy, AdamEpochMap)."""
+        return core_traits(self.kind)["whole_pass"]
+
+
+@cache
+def core_traits(kind: str) -> dict[str, bool]:
+    """``_core.optimizer_traits`` of the update rule named ``kind`` (e.g. ``"adam_proxy"``)."""
+    return {k: bool(v) for k, v in _core.optimizer_traits(getattr(_core.OptimizerKind, kind)).items()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,7 +162,6 @@ class AdamProxy(Optimizer):
     """
 
     kind: ClassVar[str] = "adam_proxy"
-    whole_pass: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,7 +229,6 @@ class AdamEpochMap(Optimizer):
     """
 
     kind: ClassVar[str] = "adam_epoch_map"
-    whole_pass: ClassVar[bool] = True
     orders: ClassVar[tuple[str, ...]] = ("cyclic",)
     beta1: float = 0.9
     beta2: float = 0.999

@@ -361,8 +361,12 @@ class Run final : public RunBase<T> {
         auto& c = this->checkpoints_;
         c.steps.push_back(t_);
         c.w.insert(c.w.end(), w_.data(), w_.data() + w_.size());
-        const T norm2 = w_.norm();
         const T norm_inf = w_.cwiseAbs().maxCoeff();
+        // The plain sum of squares overflows once |w| > ~2^(max_exponent/2) (and underflows below
+        // the square root of the smallest normal); there the norm is taken of w / ||w||_inf.
+        constexpr int half_range = std::numeric_limits<T>::max_exponent / 2 - 8;
+        const bool plain = norm_inf == T(0) || (norm_inf < pow2<T>(half_range) && norm_inf > pow2<T>(-half_range));
+        const T norm2 = plain ? w_.norm() : norm_inf * (w_ / norm_inf).norm();
         const T min_u = u.minCoeff();
         const T nan = std::numeric_limits<T>::quiet_NaN();
         c.norm.push_back(norm2);
@@ -374,7 +378,9 @@ class Run final : public RunBase<T> {
         for (Eigen::Index i = 0; i < u.size(); ++i) top = std::max(top, Loss::log_loss(u[i]));
         T sum = T(0);
         for (Eigen::Index i = 0; i < u.size(); ++i) sum += std::exp(Loss::log_loss(u[i]) - top);
-        c.log_loss.push_back(top + std::log(sum) - std::log(static_cast<T>(u.size())));
+        // top = +inf (a margin -inf) would give inf - inf = NaN in the sum: the loss is +inf.
+        c.log_loss.push_back(
+            top == std::numeric_limits<T>::infinity() ? top : top + std::log(sum) - std::log(static_cast<T>(u.size())));
         c.scale_exponent.push_back(scale_.exponent());
     }
 

@@ -249,10 +249,22 @@ class Run:
                 self.core.set_grid(grid)
 
     def check_finite(self) -> None:
-        """Warn when the iterate is no longer finite (the run diverged)."""
+        """Warn when the iterate is no longer finite (the run diverged), or when it is but the last
+        checkpoint's norm, margin or loss overflowed the dtype (margins beyond ~1e308 in float64)."""
         if not np.all(np.isfinite(self.core.w)):
             warnings.warn(
                 f"the iterate is no longer finite at step {self.t}: the run diverged (learning rate too large?)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return
+        record = self.core.checkpoints()
+        last = [record[key][-1:] for key in ("norm", "min_margin", "log_loss")]
+        if not all(np.all(np.isfinite(v)) for v in last):
+            warnings.warn(
+                f"the checkpoint diagnostics at step {int(record['steps'][-1])} overflow {self.dtype.name} "
+                "(the iterate is finite, its margins are not representable): norm, margins or loss read "
+                "inf / NaN there; dtype='longdouble' has a wider range",
                 RuntimeWarning,
                 stacklevel=3,
             )

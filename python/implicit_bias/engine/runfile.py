@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .. import optimizers as _opt
 from .._validation import DTYPE_NAMES, MAX_STEPS
 from ..errors import RunFileError
@@ -26,9 +27,8 @@ __all__ = ["load_run", "run_arrays", "saved_config", "saved_state", "CONFIG_KEYS
 
 CONFIG_KEYS = ("optimizer", "batch_size", "order", "lr", "loss", "dtype", "seed", "n", "d")
 _STATE_FIELDS = ("config", "X", "y", "w0", "t", "w", "scale_exponent", "rng", "sampler_position", "permutation", "grid")
-# Optimizers whose step is a whole pass over the data: they never move the batch sampler.
-# Far beyond any exponent a run reaches (E ~ margin / ln 2), and exact in double.
-_MAX_SCALE_EXPONENT = 2**53
+# The core's cap of the scale exponent (scale.hpp): a run at the cap (margins ~ 8e17) saves it.
+_MAX_SCALE_EXPONENT = _core.max_scale_exponent
 
 
 def saved_config(f: Mapping[str, np.ndarray], where: Any) -> dict[str, Any]:

@@ -152,7 +152,7 @@ def predicted_direction(
     w = None
     if compute and kind != "none":
         if kind == "fixed_point":
-            fb = 1 if isinstance(optimizer, _opt.AdamProxy) else b  # AdamProxy: per-sample squares
+            fb = 1 if optimizer.traits["full_batch"] else b  # AdamProxy: per-sample squares
             reference = fixed_point(X_arr, y_arr, batch_size=fb, order=order)
             w = reference.w
             if not reference.ok:
