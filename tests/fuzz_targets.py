@@ -30,8 +30,8 @@ def make_optimizer(desc: Any) -> Any:
 
 
 def make_lr(desc: Any) -> Any:
-    if not isinstance(desc, dict):
-        return desc
+    if not isinstance(desc, dict) or "kind" not in desc:
+        return desc  # junk (e.g. {"a": 1}) goes to the package as it is
     kind = desc["kind"]
     if kind == "constant":
         return ib.schedules.constant(desc["eta0"])

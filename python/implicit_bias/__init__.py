@@ -16,7 +16,14 @@ from ._core import build_info as _core_build_info
 from ._core import openmp as openmp_enabled
 from ._version import __version__
 from .engine import Run, Trajectory, train, train_many
-from .errors import DegenerateProblemError, NotSeparableError, NotSeparableWarning, RunFileError, StoreWarning
+from .errors import (
+    DegenerateProblemError,
+    IllConditionedError,
+    NotSeparableError,
+    NotSeparableWarning,
+    RunFileError,
+    StoreWarning,
+)
 from .optimizers import GD, SGD, AdaGrad, Adam, AdamEpochMap, AdamProxy, Lion, Optimizer, RMSProp, SignGD, Signum
 
 #: How the compiled core was built: compiler, flags (native, fp_contract, openmp), the instruction-set
@@ -70,6 +77,7 @@ __all__ = [
     "Lion",
     "NotSeparableError",
     "NotSeparableWarning",
+    "IllConditionedError",
     "RunFileError",
     "StoreWarning",
     "Optimizer",

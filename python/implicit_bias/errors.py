@@ -20,6 +20,13 @@ class DegenerateProblemError(ValueError):
     """A reference problem has no unique / well-defined answer (e.g. a singular preconditioner)."""
 
 
+class IllConditionedError(ValueError, RuntimeError):
+    """A reference solver cannot answer to its certified accuracy on these data (e.g. column scales
+    that differ by ~1e6 or more make the dual's Gram matrix singular in double): the message says
+    which and how to rescale X. Never returned as an uncertified answer. A RuntimeError too, for
+    callers that caught solver failures as such."""
+
+
 class ConvergenceWarning(RuntimeWarning):
     """An iterative reference solver stopped before meeting its tolerance; its answer is approximate."""
 

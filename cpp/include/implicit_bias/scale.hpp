@@ -92,6 +92,13 @@ class GradientScale {
         static_assert(kScaleBits == 128, "update the literal above");
         T log_a;
         if (u > static_cast<T>(Loss::tail_start)) {
+            if (fast_ && u <= T(kExactMargin)) {
+                // exp(-u) is a normal number: scale it exactly (bit-identical to the unscaled step at
+                // E = 0, and invariant to a power-of-two scale of the data otherwise, where
+                // exp(-u - E ln 2) would round differently).
+                a = std::exp(-u) * inv_factor_;
+                if (a * row_max <= high) return true;
+            }
             // The common late-training case: one exp of the margin shifted by E ln 2, never underflowing early.
             log_a = subtract_k_ln2(-u, exponent_);
         } else {

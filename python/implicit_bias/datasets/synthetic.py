@@ -140,6 +140,8 @@ def _covariance_factor(cov: ArrayLike | None, d: int) -> np.ndarray:
         ndim = int(np.ndim(cov))
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"cov: could not be read as a rectangular array ({exc})") from exc
+    except TypeError as exc:  # not array-like at all (a class, say)
+        raise TypeError(f"cov: expected (d,) variances or a (d, d) matrix, got {cov!r}") from exc
     if ndim not in (1, 2):
         raise ValueError(f"cov: must be (d,) variances or a (d, d) matrix, got shape {np.shape(cov)}")
     arr = as_real_array("cov", cov, np.dtype(np.float64), ndim=ndim)

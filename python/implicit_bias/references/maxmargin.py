@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .._format import html_table
 from .._validation import check_data, check_real, resolve_dtype
-from ..errors import DegenerateProblemWarning, NotSeparableError
+from ..errors import DegenerateProblemWarning, IllConditionedError, NotSeparableError
 from ..metrics import LONG_DOUBLE, Norm, NormSpec, parse_norm
 from ..separability import check_separable, pow2_scale
 from .lp import LPSolution, solve_lp_margin
@@ -262,7 +262,7 @@ def _mahalanobis(
             dual = solve_dual_qp(G, warm_start=guess)
         except NotSeparableError as exc:  # separability was certified: the Gram matrix is what failed
             if w_hat is None:
-                raise RuntimeError(
+                raise IllConditionedError(
                     f"X: {solver} failed and the dual QP's Gram matrix Z M^-1 Z^T is numerically singular on "
                     "these (separable) data, typically because column scales differ by ~1e6 or more; rescale "
                     "the columns of X"
@@ -284,6 +284,13 @@ def _mahalanobis(
     size = nrm.of_rows(w_hat_out[None, :])[0]
     gamma = np.min(Z_exact @ w_hat_out) / size
     support = np.flatnonzero(lam_out > 0) if polished else np.flatnonzero(Z @ w_hat <= 1 + ACTIVE_RTOL)
+    kkt = kkt_mahalanobis(Z_exact, nrm, w_hat_out, lam_out)
+    if not (kkt <= 1e-5 and gamma > 0):  # never a silent wrong answer
+        raise IllConditionedError(
+            f"X: the {nrm.name} max-margin problem is too ill-conditioned for {solver_used} on these data "
+            f"(relative KKT residual {kkt:.1e}, margin {gamma:.3g}; columns whose scales differ by ~1e6 or "
+            "more, or a margin ~1e-9 of the data's scale, do this): rescale the columns of X"
+        )
     return MaxMarginResult(
         w=w_hat_out / size,
         w_l2unit=w_hat_out / np.sqrt(np.sum(w_hat_out**2)),
@@ -291,7 +298,7 @@ def _mahalanobis(
         duals=lam_out,
         support=support,
         unique=True,  # strictly convex objective
-        kkt_residual=kkt_mahalanobis(Z_exact, nrm, w_hat_out, lam_out),
+        kkt_residual=kkt,
         solver=solver_used,
         norm=nrm.spec,
         norm_name=nrm.name,
@@ -374,7 +381,7 @@ def _lp_norm(
     margins = Z_exact @ w_hat_out
     kkt = kkt_lp(Z_exact, nrm.kind, w_hat_out, lam_out)
     if not kkt <= 1e-5:  # never a silent wrong answer: HiGHS's absolute tolerances were too coarse
-        raise RuntimeError(
+        raise IllConditionedError(
             f"X: the {nrm.kind} max-margin LP is too ill-conditioned for {solver} on these data (relative KKT "
             f"residual {kkt:.1e} after polishing; columns whose scales differ by ~1e8 or more do this): "
             "rescale the columns of X"

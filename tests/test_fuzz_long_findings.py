@@ -1,0 +1,46 @@
+"""Regressions from the long fuzz profile (IB_FUZZ=long), one minimal case each."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import implicit_bias as ib
+
+
+@pytest.mark.parametrize("k", [0, 127, 128, 200, -300])
+def test_exponential_loss_first_step_is_exactly_invariant_to_a_power_of_two_data_scale(k):
+    # The second coordinate of the full-batch gradient cancels exactly (-0.5 + 1.5 - 1 = 0), so
+    # SignGD must leave it at 0 (sign(0) = 0) whatever 2^k scales the data: the scaled coefficient
+    # exp(-u) 2^-E must be exact, not exp(-u - E ln 2) rounded.
+    X = np.array([[1.5, -0.5], [0.5, 1.5], [1.0, -1.0]])
+    y = np.ones(3)
+    traj = ib.train(np.ldexp(X, k), y, ib.SignGD(), steps=1, batch_size=3, loss="exponential", lr=0.1)
+    assert traj.w[-1].tolist() == [0.1, 0.0]
+
+
+def test_max_margin_never_returns_an_uncertified_answer():
+    # A column ~1e-9 of the others: the l2 / Mahalanobis dual is singular in double. The answer
+    # must be certified (KKT residual <= 1e-5, positive margin) or refused naming X.
+    X = np.array(
+        [
+            [1.25730221e-01, -9.84257931e-10, 6.40422650e-01],
+            [1.04900117e-01, -3.99104784e-09, 3.61595055e-01],
+            [1.30400005e00, 7.05630305e-09, -7.03735236e-01],
+        ]
+    )
+    y = np.array([-1.0, 1.0, -1.0])
+    assert ib.is_separable(X, y)
+    for norm in ("l2", np.array([0.5, 1.0, 2.0])):
+        try:
+            result = ib.max_margin(X, y, norm)
+        except ib.IllConditionedError as exc:
+            assert str(exc).startswith("X:") and "rescale the columns of X" in str(exc)
+            assert isinstance(exc, ValueError) and isinstance(exc, RuntimeError)
+        else:
+            assert result.kkt_residual <= 1e-5 and result.gamma > 0
+
+
+def test_gaussian_cov_that_is_not_array_like_names_cov():
+    with pytest.raises(TypeError, match="^cov:"):
+        ib.datasets.gaussian(n=1, d=1, seed=0, cov=np.float64)
