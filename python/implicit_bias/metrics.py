@@ -201,6 +201,16 @@ def cosine(W: ArrayLike, w_ref: Any) -> Any:
     ``FixedPointResult``). A reference flagged ``unique=False`` triggers a warning: the cosine to
     one point of a non-unique optimal face says little; use :func:`margin_ratio`.
     Zero vectors give NaN.
+
+    Args:
+        W: one direction (d,) or K directions (K, d).
+        w_ref: the reference direction (d,), or a result with ``.w``.
+
+    Returns:
+        The cosine (dimensionless, in [-1, 1]): a scalar for (d,) input, an array (K,) otherwise.
+
+    Raises:
+        ValueError: when ``w_ref`` and ``W`` differ in d.
     """
     if hasattr(w_ref, "w"):
         if getattr(w_ref, "unique", True) is False:
@@ -225,6 +235,20 @@ def margin_ratio(W: ArrayLike, X: ArrayLike, y: ArrayLike, norm: NormSpec | None
     ``gamma_star`` is a positive number or a result with ``.gamma`` (and ``.norm``, used when
     ``norm`` is None). Meaningful even when the maximiser is not unique. Shapes as in
     :func:`normalized_margin`.
+
+    Args:
+        W: one direction (d,) or K directions (K, d).
+        X: data (n, d).
+        y: labels (n,) in {-1, +1}.
+        norm: the norm of the normalized margin, or None to take ``gamma_star.norm``.
+        gamma_star: the optimal normalized margin (> 0, in X's units), or a result with ``.gamma``.
+
+    Returns:
+        The ratio (dimensionless): a scalar for (d,) input, an array (K,) otherwise.
+
+    Raises:
+        ValueError: when ``norm`` is missing or differs from the result's norm, or ``gamma_star``
+            is not positive.
     """
     if hasattr(gamma_star, "gamma"):
         ref_norm = getattr(gamma_star, "norm", None)

@@ -20,7 +20,8 @@ from .._validation import MAX_STEPS, check_int, check_step_count
 from .driver import drive
 from .lanes import plan_lanes
 from .prepared import PreparedData, advance_ensemble
-from .run import Run, check_references
+from .runner import Run
+from .training import check_references
 from .trajectory import Trajectory
 
 __all__ = [

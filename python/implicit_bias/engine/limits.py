@@ -17,7 +17,7 @@ from .. import optimizers as _opt
 from .._validation import check_int, check_real
 from ..metrics import cosines_of_rows
 from ..schedules import Schedule, as_schedule, polynomial
-from .run import Run
+from .runner import Run
 from .trajectory import Trajectory
 
 __all__ = ["EpochMapLimit", "epoch_map_limit"]

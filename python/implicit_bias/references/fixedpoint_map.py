@@ -44,6 +44,14 @@ def fixed_point_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
 
     Long-double input is rounded (the fixed point is a reference computed in double); the division
     is exact, so ``X * s`` gives the same Z for every power of two s.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,) in {-1, +1}.
+
+    Returns:
+        ``(Z, scale)``: Z (n, d) in float64, dimensionless, and the power-of-two scale of
+        ``y * X`` (in X's units).
     """
     X_arr, y_arr = check_data(X, y, resolve_dtype(None, X))
     Z = y_arr[:, None] * X_arr
@@ -87,7 +95,20 @@ def fixed_point_map(
     """One evaluation ``(T(c), lambda(c))``, both (n,), with the exact dual solver (lambda in X's units).
 
     All-zero coordinates are left out, as in :func:`fixed_point`; identical rows share their
-    weight. Raises DegenerateProblemError when P(c) is singular on the others (some p_j = 0).
+    weight.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,) in {-1, +1}.
+        c: weights (n,) on the probability simplex.
+        batch_size: samples per batch, in [1, n].
+        order: the batch order (``"cyclic"``, ...).
+
+    Returns:
+        ``(T(c), lambda(c))``, both (n,): T(c) on the simplex, lambda(c) in X's units.
+
+    Raises:
+        DegenerateProblemError: when P(c) is singular on the non-zero coordinates (some p_j = 0).
     """
     Z_full, scale = fixed_point_data(X, y)
     n = Z_full.shape[0]
