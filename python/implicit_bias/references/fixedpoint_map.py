@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from .._validation import as_real_array, check_data, check_int, resolve_dtype
 from ..errors import DegenerateProblemError
 from ..separability import check_separable, pow2_scale
-from .maxmargin import solve_cvxpy
+from .cvxpy_path import solve_cvxpy
 from .preconditioner import BatchStructure, duplicate_groups
 from .qp import solve_dual_qp
 

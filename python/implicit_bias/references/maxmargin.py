@@ -19,10 +19,10 @@ iterative refinement with long-double residuals, so the KKT residual is at round
 non-degenerate.
 
 Scale: every problem is solved on ``Z / 2^k`` (largest entry ~1; exact in binary floating point)
-with a Mahalanobis M divided by ``4^j`` likewise, and mapped back, so the answer for ``X * s`` is
-the direction for X with gamma multiplied by s, for any s the dtype represents. The l-inf (and l1) maximiser can be non-unique; :func:`max_margin` checks, and
-then cosines to "the" solution are meaningless: compare normalized margins / margin ratios
-(:mod:`implicit_bias.metrics`) instead.
+with a Mahalanobis M divided by ``4^j`` likewise, and mapped back: the answer for ``X * s`` is X's
+direction with gamma times s. An answer that cannot be certified raises IllConditionedError. The
+l-inf (and l1) maximiser can be non-unique (checked): compare normalized margins / margin ratios
+(:mod:`implicit_bias.metrics`), not cosines, then.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from .._validation import check_data, check_real, resolve_dtype
 from ..errors import DegenerateProblemWarning, IllConditionedError, NotSeparableError
 from ..metrics import LONG_DOUBLE, Norm, NormSpec, parse_norm
 from ..separability import check_separable, pow2_scale
-from .lp import LPSolution, solve_lp_margin
+from .cvxpy_path import lp_cvxpy, solve_cvxpy
+from .lp import solve_lp_margin
 from .polish import ACTIVE_RTOL, kkt_lp, kkt_mahalanobis, lp_face_diameter, lp_vertex, refine_kkt
 from .qp import solve_dual_qp
 
@@ -194,23 +195,6 @@ def _rescaled(r: MaxMarginResult, nrm: Norm, z_scale: float, m_scale: float, dty
     return r
 
 
-def solve_cvxpy(problem: Any, solver: str, argname: str = "solver") -> str:
-    """Solve and return a note ("" or the inaccuracy caveat); CVXPY's own warning is replaced by it.
-    Failures raise RuntimeError naming ``argname`` (the caller's solver argument)."""
-    import cvxpy as cp
-
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            problem.solve(solver=solver)
-    except cp.error.SolverError as exc:
-        raise RuntimeError(f"{argname}: {solver} failed ({exc})") from exc
-    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        # Separability was checked beforehand, so this is a solver failure, not a data problem.
-        raise RuntimeError(f"{argname}: {solver} returned status {problem.status!r} on separable data")
-    return f"{solver} reported status {problem.status!r}." if problem.status != cp.OPTIMAL else ""
-
-
 def _mahalanobis(
     Z: np.ndarray, Z_exact: np.ndarray, nrm: Norm, polish: bool, solver: str, out_dtype: np.dtype
 ) -> MaxMarginResult:
@@ -285,12 +269,9 @@ def _mahalanobis(
     gamma = np.min(Z_exact @ w_hat_out) / size
     support = np.flatnonzero(lam_out > 0) if polished else np.flatnonzero(Z @ w_hat <= 1 + ACTIVE_RTOL)
     kkt = kkt_mahalanobis(Z_exact, nrm, w_hat_out, lam_out)
-    if not (kkt <= 1e-5 and gamma > 0):  # never a silent wrong answer
-        raise IllConditionedError(
-            f"X: the {nrm.name} max-margin problem is too ill-conditioned for {solver_used} on these data "
-            f"(relative KKT residual {kkt:.1e}, margin {gamma:.3g}; columns whose scales differ by ~1e6 or "
-            "more, or a margin ~1e-9 of the data's scale, do this): rescale the columns of X"
-        )
+    if not (kkt <= 1e-5 and gamma > 0):  # never a silent wrong answer (column scales ~1e6 apart do this)
+        msg = f"X: {nrm.name} max margin too ill-conditioned for {solver_used} (KKT residual {kkt:.1e}, margin {gamma:.3g})"
+        raise IllConditionedError(msg + ": rescale the columns of X")
     return MaxMarginResult(
         w=w_hat_out / size,
         w_l2unit=w_hat_out / np.sqrt(np.sum(w_hat_out**2)),
@@ -312,21 +293,6 @@ def _mahalanobis(
 # --------------------------------------------------------------------------------------------
 
 
-def _lp_cvxpy(Z: np.ndarray, kind: str, solver: str) -> tuple[LPSolution, str]:
-    """The same LP through CVXPY with another solver (a cross-check; the default is :mod:`.lp`)."""
-    import cvxpy as cp
-
-    d = Z.shape[1]
-    w = cp.Variable(d, bounds=[-1, 1]) if kind == "linf" else cp.Variable(d)
-    s = cp.Variable()
-    constraint = Z @ w >= s
-    ball = [] if kind == "linf" else [cp.norm1(w) <= 1]
-    note = solve_cvxpy(cp.Problem(cp.Maximize(s), [constraint, *ball]), solver)
-    gamma = float(s.value)
-    lam = np.maximum(np.asarray(constraint.dual_value, dtype=np.float64), 0.0) / gamma
-    return LPSolution(np.asarray(w.value, dtype=np.float64) / gamma, lam, gamma, np.ones(d)), note
-
-
 def _lp_norm(
     Z: np.ndarray,
     Z_exact: np.ndarray,
@@ -341,7 +307,7 @@ def _lp_norm(
     if solver == "HIGHS":
         lp, solver_note = solve_lp_margin(Z, nrm.kind), ""
     else:
-        lp, solver_note = _lp_cvxpy(Z, nrm.kind, solver)
+        lp, solver_note = lp_cvxpy(Z, nrm.kind, solver)
     w_hat, lam = lp.w_hat, lp.lam
     notes: list[str] = []
     vertex = lp_vertex(Z_exact, w_hat, nrm.kind) if polish or check_unique else None
