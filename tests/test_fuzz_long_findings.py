@@ -44,3 +44,25 @@ def test_max_margin_never_returns_an_uncertified_answer():
 def test_gaussian_cov_that_is_not_array_like_names_cov():
     with pytest.raises(TypeError, match="^cov:"):
         ib.datasets.gaussian(n=1, d=1, seed=0, cov=np.float64)
+
+
+@pytest.mark.parametrize("optimizer", [ib.Signum(beta=0.0), ib.Lion(beta1=0.0, beta2=0.99)], ids=["signum", "lion"])
+def test_zero_momentum_sign_methods_are_signgd_and_keep_the_update_after_a_margin_jump(optimizer, tmp_path):
+    # lr = 1e4 on x = 0.126 jumps the margin to ~1257 in one step: the second gradient is ~e^-1257.
+    # Its sign still moves w (SignGD re-centres its scale on each batch); with beta = 0 the momentum
+    # is that gradient, so it must move too, in one run and across save / load.
+    X, y = np.array([[0.12573022]]), np.array([-1.0])
+    ours = ib.Run(X, y, optimizer, lr=1e4)
+    ours.advance(1)
+    ours.save(tmp_path / "run.npz")
+    ours.advance(1)
+    resumed = ib.Run.load(tmp_path / "run.npz")
+    resumed.advance(1)
+    sign_gd = ib.Run(X, y, ib.SignGD(), lr=1e4)
+    sign_gd.advance(2)
+    assert ours.w.tolist() == resumed.w.tolist() == sign_gd.w.tolist() == [-20000.0]
+    # and on ordinary data, the same bits as SignGD over many steps
+    X2, y2 = ib.datasets.gaussian(n=6, d=3, seed=1)
+    a = ib.train(X2, y2, optimizer, steps=500, lr=0.05, checkpoints=5)
+    b = ib.train(X2, y2, ib.SignGD(), steps=500, lr=0.05, checkpoints=5)
+    assert np.array_equal(a.w, b.w)

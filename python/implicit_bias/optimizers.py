@@ -176,6 +176,11 @@ class Signum(Optimizer):
         check_real("beta", self.beta, 0.0, 1.0, high_open=True)
 
     def core_params(self) -> dict[str, float | bool | str]:
+        # beta = 0 is SignGD exactly (m_t = g_t); the core runs it as SignGD, whose scale follows
+        # each batch's gradient: a momentum of 0 cannot carry the scale across a sudden collapse of
+        # the gradient (a margin jump of ~1e3 in one step would underflow m and lose the update).
+        if self.beta == 0.0:
+            return {"kind": "sign_gd"}
         return {"kind": self.kind, "beta": float(self.beta)}
 
 
@@ -209,6 +214,10 @@ class Lion(Optimizer):
         check_real("beta2", self.beta2, 0.0, 1.0, high_open=True)
 
     def core_params(self) -> dict[str, float | bool | str]:
+        # beta1 = 0: the update is sign(g_t), SignGD exactly (m never reaches w); run as SignGD for
+        # the reason given in Signum.core_params.
+        if self.beta1 == 0.0:
+            return {"kind": "sign_gd"}
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
@@ -239,6 +248,10 @@ class AdamEpochMap(Optimizer):
         check_real("beta2", self.beta2, 0.0, 1.0, low_open=True, high_open=True)
 
     def core_params(self) -> dict[str, float | bool | str]:
+        # beta1 = 0: the update is sign(g_t), SignGD exactly (m never reaches w); run as SignGD for
+        # the reason given in Signum.core_params.
+        if self.beta1 == 0.0:
+            return {"kind": "sign_gd"}
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
@@ -262,8 +275,8 @@ def _fixed_fields(cls: type[Optimizer]) -> dict[str, object]:
 
 def describe(optimizer: Optimizer) -> dict[str, object]:
     """A JSON-ready description: class name plus the hyper-parameters the constructor takes."""
-    fixed = _fixed_fields(type(optimizer))
-    params = {k: v for k, v in optimizer.core_params().items() if k != "kind" and k not in fixed}
+    params = {f.name: getattr(optimizer, f.name) for f in fields(optimizer) if f.init}
+    params = {k: v if isinstance(v, bool) else float(v) for k, v in params.items()}
     return {"name": type(optimizer).__name__, **params}
 
 

@@ -347,6 +347,6 @@ _RULES = {_opt.GD: _gd, _opt.SignGD: _sign_gd, _opt.Signum: _signum, _opt.Adam: 
 
 
 def _describe(optimizer: Any) -> str:
-    params = {k: v for k, v in optimizer.core_params().items() if k != "kind"}
+    params = {k: v for k, v in _opt.describe(optimizer).items() if k != "name"}
     inner = ", ".join(f"{k}={v}" for k, v in params.items())
     return f"{type(optimizer).__name__}({inner})"
