@@ -10,7 +10,7 @@
 //
 //   margins    u_i = dot(z_i, w)                   (dataset.hpp: 8 partial sums in a fixed tree)
 //   gradient   grad_j = 0 - a_0 z_0j - a_1 z_1j - ... - a_{n-1} z_{n-1,j}   (samples in row order)
-//   squares    sq_j   = 0 + a_0^2 z_0j^2 + ... + a_{n-1}^2 z_{n-1,j}^2      (the same order)
+//   squares    sq_j   = 0 + (a_0 z_0j)^2 + ... + (a_{n-1} z_{n-1,j})^2     (the same order)
 //   bound      max_i a_i row_max_i
 //
 // Shapes: z is n x d row-major (Dataset<T>), w and the outputs grad / sq_sum are d-vectors, the
@@ -43,21 +43,17 @@ IB_HOT T full_batch_bound(const Dataset<T>& data, const T* __restrict a) {
 }
 
 // AdamProxy's two sums at the step's w: grad = -Z^T a (the scaled full gradient sum_i g_i 2^-E) and
-// sq_sum = (Z o Z)^T a^2 (sum_i g_i^2 2^-2E), both in sample order (header comment). The update itself
+// sq_sum = sum_i (a_i z_i)^2 (sum_i g_i^2 2^-2E), both in sample order (header comment). The update itself
 // is AdamProxy::full_update (optimizers.hpp).
 template <class T>
 class ProxySums {
    public:
-    explicit ProxySums(const Dataset<T>& data) : grad_(data.d()), sq_sum_(data.d()) {
-        // sum_i a_i^2 z_ij^2 from a precomputed z^2 needs z_ij^2 and a_i^2 in range; data with
-        // entries far from 1 takes the sum of the squared products (a_i z_ij)^2 instead.
-        const T lo = pow2<T>(-300), hi = pow2<T>(300);
-        const auto& z = data.z;
-        direct_squares_ = ((z.array().abs() < lo && z.array() != T(0)) || z.array().abs() > hi).any();
-        if (!direct_squares_) z_squared_ = z.cwiseAbs2();
-    }
+    explicit ProxySums(const Dataset<T>& data) : grad_(data.d()), sq_sum_(data.d()) {}
 
     // Both sums for the n coefficients a (n-vector); the results are grad() and sq_sum() (d-vectors).
+    // One pass over z: the product a_i z_ij is formed once and feeds both sums, so the squares are
+    // those of the scaled per-sample gradients, (a_i z_ij)^2 (in range whatever the data's scale:
+    // |a_i z_ij| <= 2^kScaleBits).
     IB_HOT void compute(const Dataset<T>& data, const T* __restrict a) {
         const std::int64_t n = data.n(), d = data.d();
         T* __restrict g = grad_.data();
@@ -66,16 +62,10 @@ class ProxySums {
         for (std::int64_t i = 0; i < n; ++i) {
             const T ai = a[i];
             const T* __restrict zi = data.row(i);
-            for (std::int64_t j = 0; j < d; ++j) g[j] -= ai * zi[j];
-            if (direct_squares_) {
-                for (std::int64_t j = 0; j < d; ++j) {
-                    const T gij = ai * zi[j];
-                    s[j] += gij * gij;
-                }
-            } else {
-                const T ai2 = ai * ai;
-                const T* __restrict qi = z_squared_.data() + i * d;
-                for (std::int64_t j = 0; j < d; ++j) s[j] += ai2 * qi[j];
+            for (std::int64_t j = 0; j < d; ++j) {
+                const T gij = ai * zi[j];
+                g[j] -= gij;
+                s[j] += gij * gij;
             }
         }
     }
@@ -85,8 +75,6 @@ class ProxySums {
 
    private:
     Vector<T> grad_, sq_sum_;
-    bool direct_squares_ = false;  // data far from 1: sum (a z)^2, no z_squared_
-    RowMatrix<T> z_squared_;       // n x d, z_ij^2 (empty when direct_squares_)
 };
 
 // AdamEpochMap's K cyclic batch gradients (K = ceil(n/b), the last batch smaller when b does not divide
