@@ -3,10 +3,12 @@
 
 #include "dataset.hpp"
 #include "ensemble.hpp"
+#include "full_batch.hpp"
 #include "lanes.hpp"
 #include "loss.hpp"
 #include "numerics.hpp"
 #include "optimizers.hpp"
+#include "recorder.hpp"
 #include "rng.hpp"
 #include "run.hpp"
 #include "sampler.hpp"

@@ -349,7 +349,8 @@ struct Lion : MomentumBase<T> {
 };
 
 // AdamProxy: one full pass per step, w -= eta_t P(w)^-1 sum_i g_i with P = diag(sqrt(sum_i g_i^2)).
-// The run computes the two sums (scaled by 2^-E and 2^-2E) and calls full_update.
+// ProxySums (full_batch.hpp) computes the two sums (scaled by 2^-E and 2^-2E) in fixed order; the run
+// calls full_update.
 template <class T>
 struct AdamProxy : StatelessBase<T> {
     using StatelessBase<T>::last_bound;

@@ -1,4 +1,5 @@
-// The run loop: advances one optimizer on one data set by k steps, recording at checkpoints.
+// The run loop: advances one optimizer on one data set by k steps, recording at checkpoints
+// (recorder.hpp); the full-batch sums of AdamProxy and AdamEpochMap live in full_batch.hpp.
 // Knows nothing of Python. RunBase<T> type-erases the (optimizer, loss) pair so that runs of
 // different configurations can share one ensemble loop.
 #pragma once
@@ -17,10 +18,12 @@
 #include <vector>
 
 #include "dataset.hpp"
+#include "full_batch.hpp"
 #include "lanes.hpp"
 #include "loss.hpp"
 #include "numerics.hpp"
 #include "optimizers.hpp"
+#include "recorder.hpp"
 #include "sampler.hpp"
 #include "scale.hpp"
 #include "schedule.hpp"
@@ -38,17 +41,6 @@ struct RunConfig {
     Order order = Order::cyclic;
     std::int64_t batch_size = 1;
     std::uint64_t seed = 0;
-};
-
-// What a checkpoint stores; K checkpoints take O(K d) memory whatever the number of steps.
-template <class T>
-struct Checkpoints {
-    std::vector<std::uint64_t> steps;
-    std::vector<T> w;  // K x d, row-major
-    std::vector<T> norm, log_loss, margin_l2, margin_linf, min_margin;
-    std::vector<std::int64_t> scale_exponent;
-
-    std::size_t size() const { return steps.size(); }
 };
 
 // Everything needed to resume a run bit for bit.
@@ -247,26 +239,16 @@ class Run final : public RunBase<T> {
           margins_(static_cast<std::size_t>(kWholePass ? data_->n() : config.batch_size)),
           coefs_(margins_.size()),
           grad_(data_->d()),
-          low_(pow2<T>(-kScaleBits)) {
+          low_(pow2<T>(-kScaleBits)),
+          proxy_(make_proxy_sums(*data_)),
+          epoch_(make_epoch_gradients(*data_, config.batch_size)) {
         if constexpr (kWholePass) {
             all_indices_.resize(static_cast<std::size_t>(data_->n()));
             for (std::int64_t i = 0; i < data_->n(); ++i) all_indices_[static_cast<std::size_t>(i)] = i;
         }
-        if constexpr (Opt<T>::full_batch) {
-            // sum_i a_i^2 z_ij^2 from a precomputed z^2 needs z_ij^2 and a_i^2 in range; data with
-            // entries far from 1 takes the sum of the squared products (a_i z_ij)^2 instead.
-            const T lo = pow2<T>(-300), hi = pow2<T>(300);
-            const auto& z = data_->z;
-            direct_squares_ = ((z.array().abs() < lo && z.array() != T(0)) || z.array().abs() > hi).any();
-            if (!direct_squares_) z_squared_ = z.cwiseAbs2();
-            sq_sum_.resize(data_->d());
-        }
         if constexpr (kEpochMap) {
             // The map is defined on the fixed cyclic partition only.
             if (config.order != Order::cyclic) throw std::invalid_argument("order: AdamEpochMap needs order 'cyclic'");
-            const std::int64_t k = epoch_batches(data_->n(), batch_size_);
-            batch_mult_.resize(static_cast<std::size_t>(k));
-            if (!single_) batch_sums_.resize(k, data_->d());
         }
     }
 
@@ -356,32 +338,7 @@ class Run final : public RunBase<T> {
     }
 
     void record() override {
-        const auto& data = *data_;
-        const Vector<T> u = data.z * w_;
-        auto& c = this->checkpoints_;
-        c.steps.push_back(t_);
-        c.w.insert(c.w.end(), w_.data(), w_.data() + w_.size());
-        const T norm_inf = w_.cwiseAbs().maxCoeff();
-        // The plain sum of squares overflows once |w| > ~2^(max_exponent/2) (and underflows below
-        // the square root of the smallest normal); there the norm is taken of w / ||w||_inf.
-        constexpr int half_range = std::numeric_limits<T>::max_exponent / 2 - 8;
-        const bool plain = norm_inf == T(0) || (norm_inf < pow2<T>(half_range) && norm_inf > pow2<T>(-half_range));
-        const T norm2 = plain ? w_.norm() : norm_inf * (w_ / norm_inf).norm();
-        const T min_u = u.minCoeff();
-        const T nan = std::numeric_limits<T>::quiet_NaN();
-        c.norm.push_back(norm2);
-        c.min_margin.push_back(min_u);
-        c.margin_l2.push_back(norm2 > T(0) ? min_u / norm2 : nan);
-        c.margin_linf.push_back(norm_inf > T(0) ? min_u / norm_inf : nan);
-        // log L = logsumexp_i log l(u_i) - log n: exact even when every l(u_i) underflows.
-        T top = -std::numeric_limits<T>::infinity();
-        for (Eigen::Index i = 0; i < u.size(); ++i) top = std::max(top, Loss::log_loss(u[i]));
-        T sum = T(0);
-        for (Eigen::Index i = 0; i < u.size(); ++i) sum += std::exp(Loss::log_loss(u[i]) - top);
-        // top = +inf (a margin -inf) would give inf - inf = NaN in the sum: the loss is +inf.
-        c.log_loss.push_back(
-            top == std::numeric_limits<T>::infinity() ? top : top + std::log(sum) - std::log(static_cast<T>(u.size())));
-        c.scale_exponent.push_back(scale_.exponent());
+        record_checkpoint<T, Loss>(this->checkpoints_, *data_, w_, t_, scale_.exponent(), record_margins_);
     }
 
    protected:
@@ -544,68 +501,40 @@ class Run final : public RunBase<T> {
         }
     }
 
-    void full_step(T lr) {
+    // AdamProxy: all n margins at the step's w (fixed order, full_batch.hpp), their coefficients on one
+    // scale (compute_coefficients), the two sums, the update.
+    IB_HOT void full_step(T lr) {
         const auto& data = *data_;
-        const std::int64_t n = data.n();
-        Eigen::Map<Vector<T>> u(margins_.data(), n);
-        u.noalias() = data.z * w_;
-        compute_coefficients(all_indices_.data(), n);
-        Eigen::Map<const Vector<T>> a(coefs_.data(), n);
-        grad_.noalias() = -(data.z.transpose() * a);
-        if (direct_squares_) {
-            const std::int64_t d = data.d();
-            sq_sum_.setZero();
-            for (std::int64_t i = 0; i < n; ++i) {
-                const T ai = a[i];
-                const T* __restrict zi = data.row(i);
-                for (std::int64_t j = 0; j < d; ++j) {
-                    const T g = ai * zi[j];
-                    sq_sum_[j] += g * g;
-                }
-            }
-        } else {
-            sq_sum_.noalias() = z_squared_.transpose() * a.cwiseAbs2();
-        }
-        const T bound = (a.array() * data.row_max.array()).maxCoeff();
-        opt_.full_update(w_.data(), grad_.data(), sq_sum_.data(), bound, data.d(), lr);
+        full_batch_margins(data, w_.data(), margins_.data());
+        compute_coefficients(all_indices_.data(), data.n());
+        proxy_->compute(data, coefs_.data());
+        opt_.full_update(w_.data(), proxy_->grad(), proxy_->sq_sum(), full_batch_bound(data, coefs_.data()), data.d(),
+                         lr);
     }
 
     // AdamEpochMap: all n margins at the epoch's w, their coefficients on one scale (re-centred as for
-    // AdamProxy), then the K cyclic batch gradients as (multiplier, direction) pairs.
+    // AdamProxy), then the K cyclic batch gradients as (multiplier, direction) pairs (full_batch.hpp).
     IB_HOT void epoch_step(T lr) {
         const auto& data = *data_;
-        const std::int64_t n = data.n(), d = data.d();
-        Eigen::Map<Vector<T>> u(margins_.data(), n);
-        u.noalias() = data.z * w_;
-        compute_coefficients(all_indices_.data(), n);
-        T bound = T(0);
-        for (std::int64_t i = 0; i < n; ++i)
-            bound = std::max(bound, coefs_[static_cast<std::size_t>(i)] * data.row_max[i]);
-        if (single_) {
-            for (std::int64_t i = 0; i < n; ++i)
-                batch_mult_[static_cast<std::size_t>(i)] = -coefs_[static_cast<std::size_t>(i)];
-            opt_.epoch_update(w_.data(), data.z.data(), batch_mult_.data(), bound, d, lr);
-            return;
-        }
-        const std::int64_t k_batches = batch_sums_.rows();
-        for (std::int64_t j = 0; j < k_batches; ++j) {
-            const std::int64_t begin = j * batch_size_, end = std::min(n, begin + batch_size_);
-            T* __restrict gj = batch_sums_.data() + j * d;
-            for (std::int64_t k = 0; k < d; ++k) gj[k] = T(0);
-            for (std::int64_t i = begin; i < end; ++i) {
-                const T a = coefs_[static_cast<std::size_t>(i)];
-                const T* __restrict zi = data.row(i);
-                for (std::int64_t k = 0; k < d; ++k) gj[k] -= a * zi[k];
-            }
-            batch_mult_[static_cast<std::size_t>(j)] = T(1) / static_cast<T>(end - begin);
-        }
-        opt_.epoch_update(w_.data(), batch_sums_.data(), batch_mult_.data(), bound, d, lr);
+        full_batch_margins(data, w_.data(), margins_.data());
+        compute_coefficients(all_indices_.data(), data.n());
+        const T bound = full_batch_bound(data, coefs_.data());
+        epoch_->compute(data, coefs_.data());
+        opt_.epoch_update(w_.data(), epoch_->directions(data), epoch_->multipliers(), bound, data.d(), lr);
     }
 
     static constexpr bool kEpochMap = detail::is_epoch_map<Opt<T>>;
     static constexpr bool kWholePass = Opt<T>::full_batch || kEpochMap;  // every step sees all n samples
 
-    static std::int64_t epoch_batches(std::int64_t n, std::int64_t b) { return b >= 1 ? (n + b - 1) / b : 1; }
+    static std::int64_t epoch_batches(std::int64_t n, std::int64_t b) { return EpochGradients<T>::batch_count(n, b); }
+    static std::unique_ptr<ProxySums<T>> make_proxy_sums(const Dataset<T>& data) {
+        if constexpr (Opt<T>::full_batch) return std::make_unique<ProxySums<T>>(data);
+        return nullptr;
+    }
+    static std::unique_ptr<EpochGradients<T>> make_epoch_gradients(const Dataset<T>& data, std::int64_t b) {
+        if constexpr (kEpochMap) return std::make_unique<EpochGradients<T>>(data, b);
+        return nullptr;
+    }
 
     static Opt<T> make_optimizer(const RunConfig& c, std::int64_t d, std::int64_t batches) {
         if constexpr (kEpochMap)
@@ -621,13 +550,11 @@ class Run final : public RunBase<T> {
     Vector<T> grad_;                  // batch gradient (sum), scaled
     T low_;
     T high_ = pow2<T>(kScaleBits);
-    bool fresh_ = !Opt<T>::stateless;        // the optimizer holds no state yet (see coefficient())
-    bool direct_squares_ = false;            // AdamProxy on data far from 1: sum (a z)^2, no z_squared_
-    RowMatrix<T> z_squared_;                 // AdamProxy only
-    Vector<T> sq_sum_;                       // AdamProxy only
-    std::vector<std::int64_t> all_indices_;  // AdamProxy and AdamEpochMap: 0 .. n-1
-    RowMatrix<T> batch_sums_;                // AdamEpochMap with b > 1: K x d batch gradient sums, scaled
-    std::vector<T> batch_mult_;              // AdamEpochMap: K multipliers (1/|B_j|, or -a_j when b = 1)
+    bool fresh_ = !Opt<T>::stateless;           // the optimizer holds no state yet (see coefficient())
+    std::vector<std::int64_t> all_indices_;     // AdamProxy and AdamEpochMap: 0 .. n-1
+    std::vector<T> record_margins_;             // record(): the n margins
+    std::unique_ptr<ProxySums<T>> proxy_;       // AdamProxy only (full_batch.hpp)
+    std::unique_ptr<EpochGradients<T>> epoch_;  // AdamEpochMap only (full_batch.hpp)
 };
 
 namespace detail {
