@@ -66,3 +66,11 @@ def test_zero_momentum_sign_methods_are_signgd_and_keep_the_update_after_a_margi
     a = ib.train(X2, y2, optimizer, steps=500, lr=0.05, checkpoints=5)
     b = ib.train(X2, y2, ib.SignGD(), steps=500, lr=0.05, checkpoints=5)
     assert np.array_equal(a.w, b.w)
+
+
+def test_only_the_zero_momentum_sign_methods_are_run_as_signgd():
+    # AdamEpochMap(beta1=0) and Adam(beta1=0) keep their own update rules in the core.
+    assert ib.Signum(beta=0.0).core_params()["kind"] == "sign_gd"
+    assert ib.Lion(beta1=0.0).core_params()["kind"] == "sign_gd"
+    for opt in (ib.AdamEpochMap(beta1=0.0), ib.Adam(beta1=0.0), ib.Signum(beta=0.5), ib.Lion(beta1=0.5)):
+        assert opt.core_params()["kind"] == opt.kind

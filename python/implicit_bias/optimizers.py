@@ -248,10 +248,6 @@ class AdamEpochMap(Optimizer):
         check_real("beta2", self.beta2, 0.0, 1.0, low_open=True, high_open=True)
 
     def core_params(self) -> dict[str, float | bool | str]:
-        # beta1 = 0: the update is sign(g_t), SignGD exactly (m never reaches w); run as SignGD for
-        # the reason given in Signum.core_params.
-        if self.beta1 == 0.0:
-            return {"kind": "sign_gd"}
         return {"kind": self.kind, "beta1": float(self.beta1), "beta2": float(self.beta2)}
 
 
