@@ -37,7 +37,7 @@ def lane_key(run: Any) -> Hashable:
         id(run.data),
         run.loss,
         type(run.optimizer).__name__,
-        run.optimizer.kind,
+        run.optimizer.core_params()["kind"],  # the compiled rule (Signum(beta=0) runs as SignGD)
         run.batch_size,
         run.order,
         run.dtype.str,
