@@ -25,6 +25,7 @@ import pytest
 
 import implicit_bias as ib
 from implicit_bias import experiments as E
+from implicit_bias.engine import persistence
 from implicit_bias.experiments import config as config_module
 from implicit_bias.experiments.store import CellLock
 
@@ -217,6 +218,33 @@ def test_leftover_lock_and_temporary_files_do_not_matter(copy, golden):
     res = run_sweep(copy)
     assert res.ran == 0 and res.skipped == 4
     (copy / "cells" / f"{keys[1]}.npz.1234.abcd.tmp.npz").unlink()
+    assert_same_results(copy, golden)
+
+
+def test_a_rerun_deletes_the_temporaries_of_killed_writers_of_this_host_only(copy, golden):
+    """A writer killed by SIGKILL leaves ``<name>.<host>-<pid>.<token>.tmp<suffix>`` behind; the
+    next sweep deletes it when that pid is gone from this host, and keeps the temporaries of live
+    writers (this process) and of other hosts (which it cannot judge)."""
+    keys, _ = cell_files(copy)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # exited: no process of this host has that pid (unless reused)
+    live = persistence.temporary_path(copy / "cells" / f"{keys[0]}.npz", ".npz")
+    host = live.name.split(".")[-4].rsplit("-", 1)[0]
+    abandoned = [
+        copy / f"phase_diagram.{host}-{dead_pid}.0badc0de.tmp.png",
+        copy / "cells" / f"{keys[1]}.npz.{host}-{dead_pid}.0badc0de.tmp.npz",
+        copy / "references" / f"x.json.{host}-{dead_pid}.0badc0de.tmp",
+    ]
+    kept = [live, copy / "cells" / f"{keys[2]}.npz.{host}x-{dead_pid}.0badc0de.tmp.npz"]
+    if os.path.exists(f"/proc/{dead_pid}"):
+        pytest.skip("the exited helper's pid was reused at once")
+    for path in abandoned + kept:
+        path.write_bytes(b"half")
+    res = run_sweep(copy)
+    assert res.ran == 0 and res.skipped == 4
+    assert [p.exists() for p in abandoned] == [False] * 3 and [p.exists() for p in kept] == [True] * 2
+    for path in kept:
+        path.unlink()
     assert_same_results(copy, golden)
 
 

@@ -5,9 +5,11 @@ the file conventions live in one place:
 
 * the ``.npz`` suffix is added when missing (``save("state")`` and ``load("state")`` name the same
   file);
-* a save first writes a temporary file unique to the writing process (``<name>.<pid>.<token>.tmp.npz``)
-  and then renames it over the target: an interrupted save never destroys the previous good file,
-  and two processes saving the same name never mix their bytes;
+* a save first writes a temporary file unique to the writing process
+  (``<name>.<host>-<pid>.<token>.tmp.npz``) and then renames it over the target: an interrupted save
+  never destroys the previous good file, and two processes saving the same name never mix their
+  bytes; a writer killed outright (SIGKILL, power loss) leaves its temporary file behind, and
+  :func:`remove_abandoned_temporaries` deletes those of writers on this host that are gone;
 * every file carries ``format`` (:data:`FILE_FORMAT`), ``kind`` (``"run"`` or ``"trajectory"``) and
   ``sha256``, a checksum of every other field's name, dtype, shape and bytes (:func:`content_checksum`);
 * a read first checks every member's ``.npy`` header against the archive (no object dtype, the
@@ -24,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
+import socket
 import zipfile
 from collections.abc import Mapping
 from os import PathLike
@@ -41,6 +45,7 @@ __all__ = [
     "LEGACY_FORMAT",
     "npz_path",
     "temporary_path",
+    "remove_abandoned_temporaries",
     "content_checksum",
     "file_checksum",
     "write_npz",
@@ -68,11 +73,50 @@ def npz_path(path: str | PathLike[str]) -> Path:
     return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
 
 
+# The writer's host in temporary names, so a folder shared by several machines (a Dask sweep)
+# can tell whose temporaries it may judge: only this host's processes can be checked for life.
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
+_TEMPORARY = re.compile(r"\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+
+
 def temporary_path(target: Path, suffix: str = "") -> Path:
-    """A sibling of ``target`` no other process or call uses: ``<name>.<pid>.<token>.tmp<suffix>``."""
-    return target.with_name(
-        f"{target.stem if suffix else target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}"
-    )
+    """A sibling of ``target`` no other process or call uses:
+    ``<name>.<host>-<pid>.<token>.tmp<suffix>``."""
+    name = target.stem if suffix else target.name
+    return target.with_name(f"{name}.{_HOST}-{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
+
+
+def _process_is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process, or not a pid we can judge
+        return True
+    return True
+
+
+def remove_abandoned_temporaries(folder: Path, recursive: bool = False) -> list[Path]:
+    """Delete the temporary files (:func:`temporary_path`) in ``folder`` (and its subfolders when
+    ``recursive``) whose writer ran on this host and is no longer running; returns the paths deleted.
+
+    A writer that is still running (this process included) or that ran on another host keeps its
+    files, so calling this while other processes write into the same folder is safe.
+    """
+    removed = []
+    folder = Path(folder)
+    for path in folder.rglob("*.tmp*") if recursive else folder.glob("*.tmp*"):
+        match = _TEMPORARY.search(path.name)
+        if match is None or match["host"] != _HOST or _process_is_running(int(match["pid"])):
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:  # another process tidied it first
+            continue
+        except OSError:  # a folder, or no permission: not ours to delete
+            continue
+        removed.append(path)
+    return removed
 
 
 def content_checksum(arrays: Mapping[str, np.ndarray]) -> str:

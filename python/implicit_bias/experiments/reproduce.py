@@ -119,7 +119,7 @@ def reproduce(
     defs = claim_definitions(quick)
     if threads is not None:
         check_threads(threads)
-    out = prepare_out_dir(out_dir, "out_dir")
+    out = prepare_out_dir(out_dir, "out_dir", subfolders=("runs", "references"))
     cache = DataCache(out / "references")
     store = Store(out / "runs")
     cells: dict[tuple[int, int], Cell] = {}

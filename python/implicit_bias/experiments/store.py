@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Trajectory
-from ..engine.persistence import file_checksum, temporary_path
+from ..engine.persistence import file_checksum, remove_abandoned_temporaries, temporary_path
 from ..errors import RunFileError, StoreWarning
 from .compare import REFERENCE_NAMES, References, compute_references, predict
 from .config import CELL_FORMAT, data_hash
@@ -61,9 +61,13 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def prepare_out_dir(path: str | os.PathLike[str], name: str = "out_dir") -> Path:
+def prepare_out_dir(path: str | os.PathLike[str], name: str = "out_dir", subfolders: Iterable[str] = ()) -> Path:
     """Create the output folder ``path`` (with its parents) and check that files can be written
-    in it, before any work starts; a ValueError naming ``name`` (the argument or flag) otherwise."""
+    in it, before any work starts; a ValueError naming ``name`` (the argument or flag) otherwise.
+
+    Temporary files that writers killed outright (SIGKILL) left in it, and anywhere under its
+    ``subfolders`` (the store's), are deleted (:func:`~implicit_bias.engine.persistence.remove_abandoned_temporaries`:
+    only those of processes of this host that are gone)."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{name}: {out} exists and is not a directory")
@@ -74,6 +78,10 @@ def prepare_out_dir(path: str | os.PathLike[str], name: str = "out_dir") -> Path
         probe.unlink()
     except OSError as exc:
         raise ValueError(f"{name}: cannot write in {out} ({exc.strerror or exc})") from exc
+    remove_abandoned_temporaries(out)
+    for sub in subfolders:
+        if (out / sub).is_dir():
+            remove_abandoned_temporaries(out / sub, recursive=True)
     return out
 
 

@@ -220,7 +220,7 @@ def sweep(
             meta = {**{k: v for k, v in zip(keys, values)}, "seed": s}
             cells.append(Cell(config_key(cfg, data_sha), cfg, meta))
             rows_meta.append(meta)
-    prepare_out_dir(out, "out_dir")
+    prepare_out_dir(out, "out_dir", subfolders=("cells", "references"))
     atomic_write_text(
         out / "sweep.json",
         json.dumps({"base": jsonable(base), "grid": jsonable(grid), "seeds": seeds, "version": __version__}, indent=1),
