@@ -46,17 +46,34 @@ void register_runs(py::module_& m, const char* suffix) {
         .def("advance", &advance_interruptible<T>, py::arg("t_end"),
              "Advance to step t_end with the GIL released; Ctrl-C stops at a step boundary.")
         .def(
-            "set_grid",
-            [](RunBase& run, const Array<std::uint64_t>& grid) {
+            "extend_grid",
+            [](RunBase& run, const Array<std::uint64_t>& points) {
                 Busy<T> busy(run);
-                run.set_grid(std::vector<std::uint64_t>(grid.data(), grid.data() + grid.size()));
+                run.extend_grid(std::vector<std::uint64_t>(points.data(), points.data() + points.size()));
             },
-            py::arg("grid").noconvert())
-        .def_property_readonly("grid",
-                               [](const RunBase& run) {
-                                   Busy<T> busy(run);
-                                   return to_array(run.grid());
-                               })
+            py::arg("points").noconvert(),
+            "Add checkpoint steps (uint64, sorted, each after the current step) to the grid.")
+        .def_property_readonly(
+            "grid_end",
+            [](const RunBase& run) {
+                Busy<T> busy(run);
+                return run.grid_end();
+            },
+            "The last planned checkpoint step (0 with no grid).")
+        .def_property_readonly(
+            "checkpoint_count",
+            [](const RunBase& run) {
+                Busy<T> busy(run);
+                return run.checkpoints().size();
+            },
+            "How many checkpoints are recorded.")
+        .def_property_readonly(
+            "recorded_now",
+            [](const RunBase& run) {
+                Busy<T> busy(run);
+                return run.recorded_now();
+            },
+            "True when the last recorded checkpoint is at the current step.")
         .def_property_readonly("t",
                                [](const RunBase& run) {
                                    Busy<T> busy(run);

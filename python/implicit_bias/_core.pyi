@@ -303,6 +303,10 @@ class Run_float64:
         """
     def checkpoints(self) -> dict:
         ...
+    def extend_grid(self, points: numpy.typing.NDArray[numpy.uint64]) -> None:
+        """
+        Add checkpoint steps (uint64, sorted, each after the current step) to the grid.
+        """
     def load_state(self, state: dict) -> None:
         """
         Restore a state from save_state; every field is checked before the run changes (ValueError / TypeError naming the field).
@@ -313,14 +317,24 @@ class Run_float64:
         """
     def save_state(self) -> dict:
         ...
-    def set_grid(self, grid: numpy.typing.NDArray[numpy.uint64]) -> None:
-        ...
+    @property
+    def checkpoint_count(self) -> int:
+        """
+        How many checkpoints are recorded.
+        """
     @property
     def cost_per_step(self) -> float:
         ...
     @property
-    def grid(self) -> numpy.typing.NDArray[numpy.uint64]:
-        ...
+    def grid_end(self) -> int:
+        """
+        The last planned checkpoint step (0 with no grid).
+        """
+    @property
+    def recorded_now(self) -> bool:
+        """
+        True when the last recorded checkpoint is at the current step.
+        """
     @property
     def scale_exponent(self) -> int:
         ...
@@ -355,6 +369,10 @@ class Run_longdouble:
         """
     def checkpoints(self) -> dict:
         ...
+    def extend_grid(self, points: numpy.typing.NDArray[numpy.uint64]) -> None:
+        """
+        Add checkpoint steps (uint64, sorted, each after the current step) to the grid.
+        """
     def load_state(self, state: dict) -> None:
         """
         Restore a state from save_state; every field is checked before the run changes (ValueError / TypeError naming the field).
@@ -365,14 +383,24 @@ class Run_longdouble:
         """
     def save_state(self) -> dict:
         ...
-    def set_grid(self, grid: numpy.typing.NDArray[numpy.uint64]) -> None:
-        ...
+    @property
+    def checkpoint_count(self) -> int:
+        """
+        How many checkpoints are recorded.
+        """
     @property
     def cost_per_step(self) -> float:
         ...
     @property
-    def grid(self) -> numpy.typing.NDArray[numpy.uint64]:
-        ...
+    def grid_end(self) -> int:
+        """
+        The last planned checkpoint step (0 with no grid).
+        """
+    @property
+    def recorded_now(self) -> bool:
+        """
+        True when the last recorded checkpoint is at the current step.
+        """
     @property
     def scale_exponent(self) -> int:
         ...

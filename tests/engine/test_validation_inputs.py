@@ -196,7 +196,29 @@ def test_a_checkpoint_grid_that_cannot_fit_in_memory_is_refused_before_it_is_bui
     run = ib.Run(X, y, ib.GD())
     with pytest.raises(ValueError, match="^checkpoints: recording .* needs .* of memory"):
         run.advance(10**15, checkpoints=10**15)
-    assert run.t == 0 and run.core.grid.size == 0
+    assert run.t == 0 and run.core.grid_end == 0
+
+
+def test_the_compiled_grid_takes_only_sorted_points_after_the_current_step_and_merges_them():
+    X, y = separable()
+    run = ib.Run(X, y, ib.GD())
+    run.advance(5, checkpoints=2)
+    core = run.core
+    with pytest.raises(ValueError, match="must be sorted"):
+        core.extend_grid(np.array([9, 7], dtype=np.uint64))
+    with pytest.raises(ValueError, match="after the current step"):
+        core.extend_grid(np.array([5, 9], dtype=np.uint64))
+    with pytest.raises(TypeError):
+        core.extend_grid(np.array([9], dtype=np.int64))  # no silent conversion
+    assert core.grid_end == 5
+    core.extend_grid(np.array([7, 9], dtype=np.uint64))
+    core.extend_grid(np.array([7, 8], dtype=np.uint64))  # 7 again: merged, not repeated
+    core.advance(10)
+    assert core.grid_end == 9 and core.recorded_now is False
+    np.testing.assert_array_equal(core.checkpoints()["steps"][-3:], [7, 8, 9])
+    assert core.checkpoint_count == core.checkpoints()["steps"].size
+    core.record()
+    assert core.recorded_now is True
 
 
 # ---------------------------------------------------------------------------------------- threads

@@ -45,7 +45,7 @@ def single_run(row, grid):
     """One ib.Run from step 0 to S2 recording at ``grid``, built from the sweep's own inputs."""
     X, y = ib.datasets.gaussian(n=6, d=8, seed=row["seed"])
     run = ib.Run(X, y, ib.Adam(beta2=row["beta2"]), batch_size=1, lr=ib.schedules.polynomial(0.1, 0.5))
-    run.core.set_grid(np.asarray(grid, dtype=np.uint64))
+    run.core.extend_grid(np.asarray(grid, dtype=np.uint64))
     return run.advance(S2, checkpoints=20)
 
 

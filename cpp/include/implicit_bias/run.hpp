@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -114,7 +115,22 @@ class RunBase {
         grid_ = std::move(grid);
         next_grid_ = static_cast<std::size_t>(std::upper_bound(grid_.begin(), grid_.end(), t_) - grid_.begin());
     }
-    const std::vector<std::uint64_t>& grid() const { return grid_; }
+    // Add checkpoint steps (sorted ascending, each after the current step) to the grid, which stays
+    // sorted and without repeats; adding a step already there changes nothing.
+    void extend_grid(const std::vector<std::uint64_t>& points) {
+        if (!std::is_sorted(points.begin(), points.end()))
+            throw std::invalid_argument("checkpoint grid points must be sorted");
+        if (!points.empty() && points.front() <= t_)
+            throw std::invalid_argument("checkpoint grid points must come after the current step");
+        std::vector<std::uint64_t> merged;
+        merged.reserve(grid_.size() + points.size());
+        std::set_union(grid_.begin(), grid_.end(), points.begin(), points.end(), std::back_inserter(merged));
+        set_grid(std::move(merged));
+    }
+    // The last planned checkpoint step (0 with no grid).
+    std::uint64_t grid_end() const { return grid_.empty() ? 0 : grid_.back(); }
+    // True when the last recorded checkpoint is at the current step.
+    bool recorded_now() const { return !checkpoints_.steps.empty() && checkpoints_.steps.back() == t_; }
 
     std::uint64_t t() const { return t_; }
     const Vector<T>& w() const { return w_; }

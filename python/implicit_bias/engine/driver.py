@@ -47,12 +47,7 @@ def drive(
 def record_stops(cores: Sequence[Any]) -> None:
     """Record a checkpoint at the current step of every compiled run that has none there yet."""
     for core in cores:
-        t = int(core.t)
-        grid = core.grid
-        if grid.size and int(grid[min(int(grid.searchsorted(t)), grid.size - 1)]) == t:
-            continue  # a grid point already passed is recorded
-        steps = core.checkpoints()["steps"]
-        if steps.size == 0 or int(steps[-1]) != t:
+        if not core.recorded_now:
             core.record()
 
 

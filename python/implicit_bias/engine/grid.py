@@ -1,6 +1,8 @@
 """Checkpoint grids: the log-spaced steps at which a run records its state.
 
-A grid is planned for the whole horizon of an ``advance`` before the first step, so advancing in
+A grid is planned for the whole horizon of an ``advance`` before the first step (Python computes
+the new points, the compiled run merges them into its grid; the grid itself never comes back
+to Python), so advancing in
 rounds (progress bars, Ctrl-C) or in an ensemble records the same checkpoints as one call. A grid
 never has more points than the steps it covers: asking for more checkpoints than steps records
 every step, and nothing is allocated for the excess.
@@ -14,7 +16,7 @@ import numpy as np
 
 from .._validation import check_fits
 
-__all__ = ["log_grid", "extended_grid", "CHECKPOINT_FIELDS"]
+__all__ = ["log_grid", "new_checkpoints", "CHECKPOINT_FIELDS"]
 
 #: Scalars stored per checkpoint besides the iterate w (steps, norm, log_loss, two margins,
 #: min_margin, scale_exponent), for the memory estimate.
@@ -39,33 +41,28 @@ def log_grid(start: int, stop: int, count: int) -> np.ndarray:
     return grid.astype(np.uint64)
 
 
-def extended_grid(
-    grid: np.ndarray, t: int, target: int, checkpoints: int, *, d: int, itemsize: int
-) -> np.ndarray | None:
-    """The grid of a run at step ``t`` (``grid``: its current grid) that advances to ``target``
-    (> t) with ~``checkpoints`` log-spaced points over the horizon, or None when ``grid`` already
-    serves (it holds ``target``).
+def new_checkpoints(end: int, target: int, checkpoints: int, *, d: int, itemsize: int) -> np.ndarray:
+    """The checkpoint steps to add to the grid of a run whose grid ends at step ``end`` (0 with no
+    grid) so that it advances to ``target`` with ~``checkpoints`` log-spaced points over the
+    horizon; a uint64 array, sorted, every step in (end, target], ``target`` always included (the
+    final step of an advance is always recorded; when ``end >= target`` that is the only point).
 
     The density is that of a single advance to ``target`` from 0. Before anything is built, the
-    checkpoints' memory (at most ``target - t`` new points of ``d`` coordinates of ``itemsize``
+    checkpoints' memory (at most ``target - end`` new points of ``d`` coordinates of ``itemsize``
     bytes plus :data:`CHECKPOINT_FIELDS` scalars) is checked against the machine's
     (:func:`implicit_bias._validation.check_fits`, a ValueError naming ``checkpoints``).
     """
-    if grid.size and int(grid[-1]) >= target:
-        if target in grid:
-            return None
-        # the final step of this call is always recorded
-        return np.union1d(grid, np.array([target], dtype=np.uint64)).astype(np.uint64)
-    start = int(grid[-1]) if grid.size else 0
-    if start == 0:
+    if end >= target:
+        return np.array([target], dtype=np.uint64)
+    if end == 0:
         count = checkpoints
     else:
-        count = max(2, math.ceil(checkpoints * math.log(target / start) / math.log(target)))
-    rows = min(count, target - start) + 1
+        count = max(2, math.ceil(checkpoints * math.log(target / end) / math.log(target)))
+    rows = min(count, target - end) + 1
     check_fits(
         "checkpoints",
         rows * (d + CHECKPOINT_FIELDS) * itemsize,
         f"recording {rows} checkpoints",
         f"d = {d}; at most one checkpoint per step",
     )
-    return np.union1d(grid, log_grid(start, target, count)).astype(np.uint64)
+    return log_grid(end, target, count)

@@ -28,7 +28,7 @@ from .._validation import (
 )
 from ..schedules import Schedule, as_schedule
 from .driver import drive
-from .grid import extended_grid, log_grid
+from .grid import log_grid, new_checkpoints
 from .persistence import FILE_FORMAT, write_npz
 from .prepared import PreparedData, advance_ensemble, engine_classes
 from .runfile import load_run, run_arrays
@@ -232,7 +232,7 @@ class Run:
         The density is that of a single ``advance(target)`` from 0, so advancing in several calls,
         alone or in an ensemble, records exactly the same checkpoints. The grid has at most one
         point per step (more checkpoints than steps record every step), and its memory is checked
-        before anything is allocated (:func:`.grid.extended_grid`).
+        before anything is allocated (:func:`.grid.new_checkpoints`).
 
         Args:
             target: the step to plan up to (>= the current step).
@@ -240,14 +240,13 @@ class Run:
         """
         with self.exclusive("plan"):
             if target <= self.t:
-                if self.core.checkpoints()["steps"].size == 0:
+                if self.core.checkpoint_count == 0:
                     self.core.record()
                 return
-            grid = extended_grid(
-                self.core.grid, self.t, target, checkpoints, d=self.data.d, itemsize=self.dtype.itemsize
+            points = new_checkpoints(
+                int(self.core.grid_end), target, checkpoints, d=self.data.d, itemsize=self.dtype.itemsize
             )
-            if grid is not None:
-                self.core.set_grid(grid)
+            self.core.extend_grid(points)
 
     def check_finite(self) -> None:
         """Warn when the iterate is no longer finite (the run diverged), or when it is but the last

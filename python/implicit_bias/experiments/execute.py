@@ -90,7 +90,7 @@ def continue_from_store(store: Store, run: Run, series: str, config: Mapping[str
             continue
         run.core.load_state(saved.core.save_state())
         long_grid = log_grid(0, steps, checkpoints)
-        run.core.set_grid(np.union1d(run.core.grid, long_grid[long_grid > t]).astype(np.uint64))
+        run.core.extend_grid(long_grid[long_grid > t])
         return t
     return None
 
