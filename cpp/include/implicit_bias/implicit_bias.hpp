@@ -11,6 +11,7 @@
 #include "recorder.hpp"
 #include "rng.hpp"
 #include "run.hpp"
+#include "run_base.hpp"
 #include "sampler.hpp"
 #include "scale.hpp"
 #include "schedule.hpp"
