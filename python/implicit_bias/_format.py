@@ -30,7 +30,17 @@ def number_label(value: Any) -> str:
 
 def html_table(title: str, rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -> str:
     """A compact HTML table for Jupyter's rich reprs: ``title`` as its caption, an optional
-    ``header`` row, then ``rows`` (numbers through :func:`number_label`; all text escaped)."""
+    ``header`` row, then ``rows`` (numbers through :func:`number_label`; all text escaped).
+
+    Args:
+        title: the caption (escaped).
+        rows: the table body, one sequence of cells per row; strings and mappings are spelled by
+            :func:`value_label`, everything else by :func:`number_label`.
+        header: column names for a header row; None or empty: no header row.
+
+    Returns:
+        The HTML text of the table.
+    """
 
     def cell(value: Any, tag: str = "td") -> str:
         text = value_label(value) if isinstance(value, (str, Mapping)) else number_label(value)

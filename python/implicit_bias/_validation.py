@@ -47,6 +47,22 @@ def as_real_array(name: str, value: ArrayLike, dtype: np.dtype, ndim: int) -> np
     Integers, bools and float32/float64 are converted exactly. A longdouble array is only
     accepted for a float64 run when every entry is exactly representable in float64 (no
     silent loss of precision). Complex, object and ragged inputs are refused.
+
+    Args:
+        name: the argument's name, the start of every error message.
+        value: an array or nested sequence of real numbers (bool, integer or floating dtype).
+        dtype: the run precision, np.float64 or np.longdouble.
+        ndim: the number of dimensions ``value`` must have.
+
+    Returns:
+        A C-contiguous array of ``dtype`` with ``ndim`` dimensions and only finite entries.
+
+    Raises:
+        ValueError: when ``value`` is ragged or of object dtype, has another number of dimensions,
+            holds an integer ``dtype`` cannot represent exactly (:func:`check_exact_integers`), or
+            contains NaN or infinite values.
+        TypeError: when ``value`` is not real-valued (complex, strings, ...), or is floating with
+            a wider dtype than ``dtype`` and an entry that converting would round.
     """
     if isinstance(value, np.ndarray):
         arr = value
@@ -83,6 +99,14 @@ def check_exact_integers(name: str, arr: np.ndarray, dtype: np.dtype) -> None:
     A float64 holds every integer up to 2**53 in magnitude (53-bit significand); np.longdouble on
     x86 holds 64 bits, so every int64 and uint64. Only entries beyond 2**(significand bits) are
     converted and compared, so ordinary data cost one comparison per entry.
+
+    Args:
+        name: the argument's name, the start of the error message.
+        arr: an array of a signed or unsigned integer dtype.
+        dtype: the floating dtype it is to be converted to (np.float64 or np.longdouble).
+
+    Raises:
+        ValueError: when an entry of ``arr`` would be rounded by the conversion to ``dtype``.
     """
     bits = np.finfo(dtype).nmant + 1
     if arr.dtype.itemsize * 8 - (arr.dtype.kind == "i") <= bits:
@@ -107,6 +131,19 @@ def check_data(X: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[np.ndarray,
     """Validate a data set and return ``(X, y)`` as contiguous arrays of ``dtype``.
 
     Shapes: X is (n, d) with n >= 1 and d >= 1; y is (n,) with entries in {-1, +1}.
+
+    Args:
+        X: data, shape (n, d), real-valued (converted as by :func:`as_real_array`).
+        y: labels, shape (n,), entries -1 or +1.
+        dtype: the run precision, np.float64 or np.longdouble.
+
+    Returns:
+        (X, y): X (n, d) and y (n,), C-contiguous arrays of ``dtype``.
+
+    Raises:
+        ValueError: when X has no row or no column, y has another length than X has rows, a label
+            is not -1 or +1, or a conversion of :func:`as_real_array` fails with ValueError.
+        TypeError: when X or y is not real-valued or would lose precision (:func:`as_real_array`).
     """
     X_arr = as_real_array("X", X, dtype, ndim=2)
     n, d = X_arr.shape
@@ -122,7 +159,21 @@ def check_data(X: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[np.ndarray,
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """Return ``value`` as an int in [low, high] (high=None: unbounded), or raise naming ``name``."""
+    """Return ``value`` as an int in [low, high] (high=None: unbounded), or raise naming ``name``.
+
+    Args:
+        name: the argument's name, the start of every error message.
+        value: a Python or numpy integer (bools are refused).
+        low: the smallest value allowed.
+        high: the largest value allowed; None: no upper bound.
+
+    Returns:
+        ``value`` as a Python int.
+
+    Raises:
+        TypeError: when ``value`` is not an integer (or is a bool).
+        ValueError: when ``value`` is outside [low, high].
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}: must be an integer, got {value!r}")
     value = int(value)
@@ -133,7 +184,21 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 
 def check_step_count(name: str, value: Any, low: int = 0, high: int = MAX_STEPS) -> int:
-    """A step count: an int, or a float with an integral value such as ``1e6`` (as the CLI accepts)."""
+    """A step count: an int, or a float with an integral value such as ``1e6`` (as the CLI accepts).
+
+    Args:
+        name: the argument's name, the start of every error message.
+        value: an integer, or a float with an integral value of magnitude <= 2**53.
+        low: the smallest count allowed.
+        high: the largest count allowed (default the engine's limit, ``MAX_STEPS`` = 2**63 - 1).
+
+    Returns:
+        The step count as a Python int.
+
+    Raises:
+        TypeError: when ``value`` is neither an integer nor such a float (:func:`check_int`).
+        ValueError: when the count is outside [low, high].
+    """
     if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) <= 2**53:
         value = int(value)
     return check_int(name, value, low, high)
@@ -147,7 +212,23 @@ def check_real(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Return ``value`` as a finite float inside the given interval, or raise naming ``name``."""
+    """Return ``value`` as a finite float inside the given interval, or raise naming ``name``.
+
+    Args:
+        name: the argument's name, the start of every error message.
+        value: a Python or numpy real number (bools are refused).
+        low: the lower end of the interval; None: unbounded below.
+        high: the upper end of the interval; None: unbounded above.
+        low_open: exclude ``low`` itself (``value > low``).
+        high_open: exclude ``high`` itself (``value < high``).
+
+    Returns:
+        ``value`` as a Python float.
+
+    Raises:
+        TypeError: when ``value`` is not a real number (or is a bool).
+        ValueError: when ``value`` is not finite or outside the interval.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: must be a real number, got {value!r}")
     value = float(value)
@@ -164,6 +245,19 @@ def check_real(
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` when it is one of the names ``choices``, or raise naming ``name``.
+
+    Args:
+        name: the argument's name, the start of the error message.
+        value: the name given.
+        choices: the names allowed.
+
+    Returns:
+        ``value``, unchanged.
+
+    Raises:
+        ValueError: when ``value`` is not a string in ``choices``.
+    """
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
     return value
@@ -207,7 +301,18 @@ def memory_limit() -> int | None:
 
 def check_fits(name: str, nbytes: int, what: str, detail: str = "") -> None:
     """Refuse, before anything is allocated, ``what`` needing ``nbytes`` bytes when that exceeds
-    the memory this machine has (:func:`memory_limit`); the message starts with ``name``."""
+    the memory this machine has (:func:`memory_limit`); the message starts with ``name``.
+
+    Args:
+        name: the argument's name, the start of the error message.
+        nbytes: the memory needed, in bytes.
+        what: what needs the memory, as the message says it (e.g. "recording 201 checkpoints").
+        detail: an optional explanation, shown in parentheses after the size.
+
+    Raises:
+        ValueError: when ``nbytes`` exceeds the known memory limit (nothing is raised when the
+            limit is unknown).
+    """
     limit = memory_limit()
     if limit is not None and nbytes > limit:
         raise ValueError(

@@ -76,7 +76,25 @@ class Norm:
 
 
 def parse_norm(norm: Any, d: int, dtype: np.dtype) -> Norm:
-    """Validate a norm argument for dimension d (errors name the argument ``norm``)."""
+    """Validate a norm argument for dimension d (errors name the argument ``norm``).
+
+    Args:
+        norm: "l2", "linf", "l1", the positive diagonal of M (d,) or a symmetric positive definite
+            M (d, d); see the module docstring.
+        d: the dimension of the data (int >= 1).
+        dtype: the precision to hold an array norm in, np.float64 or np.longdouble.
+
+    Returns:
+        The validated :class:`Norm` (a matrix is stored symmetrized, ``(M + M^T) / 2``).
+
+    Raises:
+        ValueError: when ``norm`` is an unknown name or an array of another dimension or shape, has
+            a negative diagonal entry, or is a matrix that is not symmetric or not positive
+            semidefinite (or fails :func:`as_real_array`'s checks).
+        TypeError: when an array ``norm`` is not real-valued.
+        DegenerateProblemError: when the diagonal has a zero or the matrix is singular (only a
+            seminorm: the max-margin direction is not defined).
+    """
     if isinstance(norm, str):
         return Norm(check_choice("norm", norm, NORM_NAMES), norm)
     try:
@@ -124,7 +142,23 @@ def common_dtype(*arrays: Any) -> np.dtype:
 
 
 def as_directions(name: str, W: ArrayLike, dtype: np.dtype, d: int) -> tuple[np.ndarray, bool]:
-    """W (d,) or (K, d) -> ((K, d) array, whether a single vector was given)."""
+    """W (d,) or (K, d) -> ((K, d) array, whether a single vector was given).
+
+    Args:
+        name: the argument's name, the start of every error message.
+        W: one direction (d,) or K directions (K, d), real-valued.
+        dtype: the precision to convert to, np.float64 or np.longdouble.
+        d: the dimension W's last axis must have.
+
+    Returns:
+        (W, single): W as a C-contiguous (K, d) array of ``dtype`` (K = 1 for a vector), and
+        whether a single vector (d,) was given.
+
+    Raises:
+        ValueError: when W is not 1- or 2-dimensional, its last dimension is not ``d``, or it fails
+            :func:`as_real_array`'s checks (e.g. NaN or infinite entries).
+        TypeError: when W is not real-valued.
+    """
     ndim = int(np.ndim(W))
     if ndim not in (1, 2):
         raise ValueError(f"{name}: must have shape (d,) or (K, d), got {np.shape(W)}")
@@ -147,6 +181,14 @@ def margins_of_rows(W: np.ndarray, Z: np.ndarray, norm: Norm) -> np.ndarray:
     """Kernel of :func:`normalized_margin` for validated arrays: ``min_i <z_i, w_k> / ||w_k||``.
 
     W (K, d) and Z (n, d) in one float dtype; returns (K,) in that dtype, NaN for a zero row.
+
+    Args:
+        W: K directions, shape (K, d), float64 or np.longdouble.
+        Z: the rows ``z_i = y_i x_i``, shape (n, d), in W's dtype.
+        norm: the validated :class:`Norm` of the normalization.
+
+    Returns:
+        The normalized margins, shape (K,), in W's dtype (in Z's units); NaN for a zero row of W.
     """
     worst = np.min(W @ Z.T, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

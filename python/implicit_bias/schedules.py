@@ -93,7 +93,23 @@ def polynomial(eta0: float, power: float = 0.5) -> Schedule:
 
 
 def step_decay(eta0: float, factor: float, every: int | str = "epoch") -> Schedule:
-    """eta_t = eta0 * factor ** (t // every), 0 < factor <= 1; ``every`` in steps or ``"epoch"``."""
+    """eta_t = eta0 * factor ** (t // every), 0 < factor <= 1; ``every`` in steps or ``"epoch"``.
+
+    Args:
+        eta0: the initial learning rate (> 0).
+        factor: the decay factor applied every ``every`` steps, in (0, 1].
+        every: the decay period, a step count (int >= 1) or ``"epoch"`` (one pass over the data:
+            ceil(n / batch_size) steps, or one step for the whole-pass optimizers; see the module
+            docstring).
+
+    Returns:
+        The "step_decay" :class:`Schedule`.
+
+    Raises:
+        TypeError: when ``every`` is neither ``"epoch"`` nor an integer, or ``eta0`` / ``factor``
+            is not a real number.
+        ValueError: when ``every`` < 1, ``eta0`` <= 0 or not finite, or ``factor`` is outside (0, 1].
+    """
     if every != "epoch":
         every = check_int("every", every, 1)
     return Schedule(

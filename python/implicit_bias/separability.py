@@ -136,7 +136,24 @@ def is_separable(X: ArrayLike, y: ArrayLike) -> bool:
 
 
 def check_separable(X: ArrayLike, y: ArrayLike, dtype: DTypeLike | None = None) -> np.ndarray:
-    """Return a certificate w (d,) with ``min_i <z_i, w> = 1``; raise :class:`NotSeparableError` if none."""
+    """Return a certificate w (d,) with ``min_i <z_i, w> = 1``; raise :class:`NotSeparableError` if none.
+
+    Args:
+        X: data, shape (n, d), real-valued.
+        y: labels, shape (n,), entries -1 or +1.
+        dtype: np.float64 or np.longdouble for reading X and y; default: np.longdouble if X is, else
+            np.float64 (the decision itself is computed in float64).
+
+    Returns:
+        w, shape (d,), float64, with ``min_i <z_i, w> = 1`` in X's units (for data too small for
+        that w to be representable, the largest finite multiple of it; see :func:`separating_direction`).
+
+    Raises:
+        NotSeparableError: when no hyperplane through the origin separates the data.
+        ValueError: when X or y fail :func:`check_data`'s checks.
+        TypeError: when X or y are not real-valued, or ``dtype`` is not float64 / long double.
+        RuntimeError: when the separability LP fails.
+    """
     _, _, Z = _validated_z(X, y, dtype)
     w, best = separating_direction(Z.astype(np.float64))
     if w is None:

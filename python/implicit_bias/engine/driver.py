@@ -36,6 +36,22 @@ def drive(
     cores; ``lanes``: None, or a partition of the indices into lane groups, see :mod:`.lanes`).
     Without ``on_progress`` this is one call; with it, rounds of about ``round_seconds``, after each
     of which ``on_progress(steps done in that round)`` is called.
+
+    Args:
+        cores: the compiled runs (each with a ``t`` attribute, its current step).
+        targets: the step each run is advanced to, one int per core (a core already at or past its
+            target takes no step).
+        advance_ensemble: the engine's OpenMP loop, called as ``advance_ensemble(cores, stops,
+            threads, lanes)``.
+        threads: OpenMP threads (int >= 0; 0: all cores).
+        lanes: None, or a partition of the indices of ``cores`` into lane groups (see :mod:`.lanes`).
+        on_progress: called after each round with the number of steps taken in it (summed over the
+            runs); None: one call, no rounds.
+        round_seconds: the wall-clock length each round aims at, in seconds (only with ``on_progress``).
+
+    Raises:
+        KeyboardInterrupt: on Ctrl-C, after every run has recorded a checkpoint at the step where it
+            stopped (:func:`record_stops`).
     """
     try:
         _drive(cores, targets, advance_ensemble, threads, lanes, on_progress, round_seconds)

@@ -81,12 +81,36 @@ def advance_many(
 ) -> list[Trajectory]:
     """Advance ``runs[k]`` by ``steps[k]`` more steps, on OpenMP threads; return their trajectories.
 
-    ``checkpoints``: one count for all or one per run. ``on_progress(steps done)`` is called about
-    every ``round_seconds`` (for progress bars). On Ctrl-C every run is left consistent at a step
-    boundary (``runs`` can be saved or advanced again), and KeyboardInterrupt is re-raised.
-    ``lanes``: True (default) advances compatible runs (same data, loss, optimizer kind, batch size,
-    order) in lane groups, step-interleaved in one thread (:mod:`.lanes`; results unchanged, bit for
-    bit); an int sets the runs per group; False advances every run alone.
+    On Ctrl-C every run is left consistent at a step boundary (``runs`` can be saved or advanced
+    again), and KeyboardInterrupt is re-raised.
+
+    Args:
+        runs: the runs to advance, each at most once, all in one precision (dtype).
+        steps: how many more steps for each run, one int >= 0 per run (a float with an integral
+            value such as ``1e6`` is accepted).
+        checkpoints: about how many log-spaced checkpoints over each run's planned horizon (int >= 1):
+            one count for all or one per run.
+        threads: OpenMP threads, an int in [1, MAX_THREADS]; None: all cores.
+        on_progress: called as ``on_progress(steps done)`` about every ``round_seconds`` (for
+            progress bars); None: no callback.
+        round_seconds: the interval between ``on_progress`` calls, in seconds.
+        lanes: True (default) advances compatible runs (same data, loss, optimizer kind, batch size,
+            order) in lane groups, step-interleaved in one thread (:mod:`.lanes`; results unchanged,
+            bit for bit); an int sets the runs per group (in [1, MAX_LANES]); False advances every
+            run alone.
+
+    Returns:
+        One :class:`Trajectory` per run, in the order of ``runs`` (every checkpoint so far); empty
+        when ``runs`` is.
+
+    Raises:
+        ValueError: when a run appears twice, the runs differ in dtype, ``steps`` or ``checkpoints``
+            has another length than ``runs``, or a step count, checkpoint count, ``threads`` or
+            ``lanes`` is out of range (or the checkpoints would not fit in memory).
+        TypeError: when a step count, checkpoint count, ``threads`` or an int ``lanes`` is not an
+            integer.
+        RuntimeError: when a run is busy in another thread.
+        KeyboardInterrupt: on Ctrl-C, with every run consistent at a step boundary.
     """
     if not runs:
         return []
@@ -144,15 +168,38 @@ def train_many(
 ) -> list[Trajectory]:
     """Run many independent configurations on the same data, spread over OpenMP threads.
 
-    ``configs`` is a sequence of mappings with an ``optimizer`` and any of the :class:`Run`
-    keywords (``batch_size``, ``order``, ``lr``, ``loss``, ``seed``, ``w0``). Each result is
-    identical, bit for bit, to ``train`` with the same arguments (a run of 0 steps reports its
-    starting point; a diverged run warns). ``threads``: None = all cores; ``lanes``: see
-    :func:`advance_many` (compatible configurations are step-interleaved in lane groups by default).
-    ``check_separable``: see :class:`PreparedData` (checked once for all configurations). Every
-    argument is checked before the first step. On Ctrl-C the KeyboardInterrupt carries the
-    consistent, resumable runs as ``exc.runs`` and their trajectories as ``exc.trajectories``
-    (each ending with a checkpoint at the step where that run stopped).
+    Each result is identical, bit for bit, to ``train`` with the same arguments (a run of 0 steps
+    reports its starting point; a diverged run warns). Every argument is checked before the first
+    step.
+
+    Args:
+        X: data, shape (n, d), float64 or np.longdouble (ints / float32 are converted exactly).
+        y: labels, shape (n,), in {-1, +1}.
+        configs: a non-empty sequence of mappings with an ``optimizer`` and any of the :class:`Run`
+            keywords (``batch_size``, ``order``, ``lr``, ``loss``, ``seed``, ``w0``).
+        steps: the number of optimizer steps (int >= 0), one for all configurations or one per
+            configuration.
+        checkpoints: about how many log-spaced checkpoints over each horizon (int >= 1).
+        dtype: np.float64 or np.longdouble; default: np.longdouble if X is, else np.float64.
+        threads: OpenMP threads, an int in [1, MAX_THREADS]; None = all cores.
+        references: maps names to reference directions ((d,) arrays or results with ``.w``), as in
+            :func:`train`; attached to every trajectory.
+        lanes: see :func:`advance_many` (compatible configurations are step-interleaved in lane
+            groups by default).
+        check_separable: see :class:`PreparedData` (checked once for all configurations).
+
+    Returns:
+        One :class:`Trajectory` per configuration, in the order of ``configs``.
+
+    Raises:
+        TypeError: when ``configs`` is not a non-empty sequence of mappings with an ``optimizer``,
+            ``references`` is not a mapping, or an integer argument is not an integer.
+        ValueError: when a configuration has unknown keys, ``steps`` has another length than
+            ``configs``, or an argument (data, step count, checkpoints, threads, a reference, a
+            :class:`Run` keyword) is out of range or malformed.
+        KeyboardInterrupt: on Ctrl-C; it carries the consistent, resumable runs as ``exc.runs`` and
+            their trajectories as ``exc.trajectories`` (each ending with a checkpoint at the step
+            where that run stopped).
     """
     check_threads(threads)
     if references is not None and not isinstance(references, Mapping):

@@ -28,6 +28,15 @@ def log_grid(start: int, stop: int, count: int) -> np.ndarray:
 
     Returns a uint64 array of at most ``stop - start`` strictly increasing steps: when
     ``count >= stop - start`` it is every step in (start, stop].
+
+    Args:
+        start: the step the grid starts after (int >= 0; not included).
+        stop: the last step of the grid (included).
+        count: about how many points (int >= 1).
+
+    Returns:
+        The steps, shape (m,) with m <= ``stop - start``, uint64, strictly increasing, ending at
+        ``stop``; empty when ``stop <= start``.
     """
     if stop <= start:
         return np.zeros(0, dtype=np.uint64)
@@ -51,6 +60,21 @@ def new_checkpoints(end: int, target: int, checkpoints: int, *, d: int, itemsize
     checkpoints' memory (at most ``target - end`` new points of ``d`` coordinates of ``itemsize``
     bytes plus :data:`CHECKPOINT_FIELDS` scalars) is checked against the machine's
     (:func:`implicit_bias._validation.check_fits`, a ValueError naming ``checkpoints``).
+
+    Args:
+        end: the last step of the run's grid (int >= 0; 0 with no grid).
+        target: the step the run advances to.
+        checkpoints: about how many log-spaced checkpoints over the horizon (int >= 1).
+        d: the dimension of the iterate.
+        itemsize: bytes per scalar of the run's dtype (8 for float64).
+
+    Returns:
+        The new steps, shape (m,), uint64, sorted, in (end, target] and ending at ``target``; just
+        ``[target]`` when ``end >= target``.
+
+    Raises:
+        ValueError: (naming ``checkpoints``) when the new checkpoints would need more memory than
+            this machine has.
     """
     if end >= target:
         return np.array([target], dtype=np.uint64)

@@ -49,11 +49,19 @@ def plan_lanes(
 ) -> list[list[int]]:
     """A partition of ``range(len(runs))`` into lane groups.
 
-    ``remaining[k]``: steps run k still has to go (runs with 0 are left alone); ``threads``: how many
-    threads will take groups (0 = unknown, taken as 1); ``width``: runs per group (default
-    :func:`lane_width` of the data's d). Compatible runs (:func:`lane_key`) are sorted by remaining
-    steps and cut into contiguous groups of at most ``width``, into at least ``min(threads, count)``
-    groups so that every thread has work.
+    Compatible runs (:func:`lane_key`) are sorted by remaining steps and cut into contiguous groups
+    of at most ``width``, into at least ``min(threads, count)`` groups so that every thread has work.
+
+    Args:
+        runs: the runs of the ensemble (:class:`Run`-like: ``data``, ``loss``, ``optimizer``,
+            ``batch_size``, ``order``, ``dtype``).
+        remaining: ``remaining[k]``: steps run k still has to go (runs with 0 are left alone).
+        threads: how many threads will take groups (0 = unknown, taken as 1).
+        width: runs per group (default :func:`lane_width` of the data's d; values below 1 count as 1).
+
+    Returns:
+        The groups, lists of indices into ``runs``: the groups of compatible runs, largest total
+        remaining steps first, then one single-run group per run with nothing left to do.
     """
     by_key: dict[Hashable, list[int]] = {}
     alone: list[list[int]] = []

@@ -72,11 +72,31 @@ def epoch_map_limit(
 
     The horizon doubles from ``min_steps`` epochs until the direction moves by at most ``tol``
     (1 - cos) over the last doubling, or ``max_steps`` epochs are reached (then ``settled=False``
-    and the message says so). ``lr``: default ``polynomial(0.1, 0.5)`` (the limit needs a decaying
-    rate; eta0 = 0.1 settles faster than larger rates). The remaining error of the direction is about
-    the last change: tol = 1e-7 takes ~1e6 epochs (~2 s at n = 10, d = 50, b = 1), 1e-8 about 8e6.
-    Raises ValueError for beta1 > beta2 (no prediction there: the runs match neither the map
-    nor the beta2 -> 1 fixed point) and for eps > 0.
+    and the message says so). The remaining error of the direction is about the last change:
+    tol = 1e-7 takes ~1e6 epochs (~2 s at n = 10, d = 50, b = 1), 1e-8 about 8e6.
+
+    Args:
+        X: data, shape (n, d), float64 or np.longdouble.
+        y: labels, shape (n,), in {-1, +1}.
+        optimizer: an ``ib.Adam`` / ``ib.RMSProp`` with eps = 0, or an ``ib.AdamEpochMap``; only
+            its beta1 and beta2 are used.
+        batch_size: samples per batch in [1, n] (K = ceil(n / batch_size) batches per epoch).
+        lr: a positive number or a schedule; default ``polynomial(0.1, 0.5)`` (the limit needs a
+            decaying rate; eta0 = 0.1 settles faster than larger rates).
+        tol: the settling threshold on 1 - cos over the last doubling (> 0).
+        min_steps: the first horizon, in epochs (int >= 1).
+        max_steps: the largest horizon, in epochs (int >= ``min_steps``).
+        dtype: np.float64 or np.longdouble; default: np.longdouble if X is, else np.float64.
+
+    Returns:
+        The :class:`EpochMapLimit`: the unit-l2 direction (d,) in float64, the epochs taken, the
+        last change, whether it settled, and the run's trajectory.
+
+    Raises:
+        ValueError: for beta1 > beta2 (no prediction there: the runs match neither the map nor the
+            beta2 -> 1 fixed point), for eps > 0, and for an argument out of range (``tol``,
+            ``min_steps``, ``max_steps``, ``lr``, ``batch_size``, the data).
+        TypeError: when ``optimizer`` is not an ``ib.Adam``, ``ib.RMSProp`` or ``ib.AdamEpochMap``.
     """
     if isinstance(optimizer, _opt.AdamEpochMap):
         beta1, beta2 = float(optimizer.beta1), float(optimizer.beta2)

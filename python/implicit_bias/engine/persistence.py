@@ -146,6 +146,20 @@ def write_npz(path: str | PathLike[str], arrays: Mapping[str, np.ndarray], kind:
 
     With ``kind`` (``"run"``, ``"trajectory"``) the file also gets the fields ``format``, ``kind``
     and ``sha256`` that :func:`read_npz` verifies.
+
+    Args:
+        path: the file to write; ``.npz`` is appended when missing (:func:`npz_path`).
+        arrays: the fields, name -> array.
+        kind: ``"run"`` or ``"trajectory"`` to add the header fields; None: the arrays only.
+
+    Returns:
+        The path written (with the ``.npz`` suffix).
+
+    Raises:
+        ValueError: when ``kind`` is given and ``arrays`` has a field named ``format``, ``kind`` or
+            ``sha256`` (reserved).
+        OSError: when the file cannot be written (the temporary file is removed, the previous
+            file at ``path`` is kept).
     """
     target = npz_path(path)
     fields = dict(arrays)
@@ -277,7 +291,19 @@ def _verify_header(fields: dict[str, np.ndarray], kind: str, path: Path) -> dict
 
 
 def text_field(arrays: Mapping[str, np.ndarray], name: str, path: Any) -> str:
-    """Field ``name`` as text (a 0-d unicode array)."""
+    """Field ``name`` as text (a 0-d unicode array).
+
+    Args:
+        arrays: the fields read from the file, name -> array.
+        name: the field.
+        path: the file, for the error message.
+
+    Returns:
+        The text.
+
+    Raises:
+        RunFileError: when the field is missing or is not a 0-d unicode array.
+    """
     raw = array_field(arrays, name, path)
     if raw.ndim != 0 or raw.dtype.kind != "U":
         raise RunFileError(
@@ -287,7 +313,19 @@ def text_field(arrays: Mapping[str, np.ndarray], name: str, path: Any) -> str:
 
 
 def json_field(arrays: Mapping[str, np.ndarray], name: str, path: Any) -> Any:
-    """Decode the JSON text stored in field ``name``."""
+    """Decode the JSON text stored in field ``name``.
+
+    Args:
+        arrays: the fields read from the file, name -> array.
+        name: the field.
+        path: the file, for the error message.
+
+    Returns:
+        The decoded JSON value (dict, list, str, number, bool or None).
+
+    Raises:
+        RunFileError: when the field is missing, is not a 0-d unicode array, or is not valid JSON.
+    """
     raw = array_field(arrays, name, path)
     if raw.ndim != 0 or raw.dtype.kind != "U":
         raise RunFileError(f"{path}: field {name!r} must be a JSON string, got an array of {raw.dtype} {raw.shape}")
@@ -309,8 +347,20 @@ def array_field(
 ) -> np.ndarray:
     """Field ``name``, or a RunFileError naming it when it is missing or not as expected.
 
-    ``dtype``: the exact dtype required; ``kinds``: allowed dtype kinds (``"iu"``, ``"f"``);
-    ``shape``: the shape required, ``None`` entries free; ``finite``: no NaN or infinity.
+    Args:
+        arrays: the fields read from the file, name -> array.
+        name: the field.
+        path: the file, for the error message.
+        dtype: the exact dtype required; None: any.
+        kinds: allowed dtype kinds (``"iu"``, ``"f"``); None: any.
+        shape: the shape required, ``None`` entries free; None: any shape.
+        finite: no NaN or infinity (checked for floating fields only).
+
+    Returns:
+        The field's array, unchanged.
+
+    Raises:
+        RunFileError: naming the file and the field, when it is missing or not as expected.
     """
     if name not in arrays:
         raise RunFileError(f"{path}: field {name!r} is missing")
@@ -339,7 +389,23 @@ def scalar_field(
     low: int | None = None,
     high: int | None = None,
 ) -> int:
-    """Integer scalar field ``name`` (a 0-d array of an integer dtype), within [low, high] if given."""
+    """Integer scalar field ``name`` (a 0-d array of an integer dtype), within [low, high] if given.
+
+    Args:
+        arrays: the fields read from the file, name -> array.
+        name: the field.
+        path: the file, for the error message.
+        kind: the allowed dtype kinds (default ``"iu"``: signed or unsigned integers).
+        low: the smallest value allowed; None: unbounded.
+        high: the largest value allowed; None: unbounded.
+
+    Returns:
+        The value as a Python int.
+
+    Raises:
+        RunFileError: when the field is missing, is not a 0-d array of an allowed kind, or is
+            outside [low, high].
+    """
     raw = array_field(arrays, name, path)
     if raw.ndim != 0 or raw.dtype.kind not in kind:
         raise RunFileError(f"{path}: field {name!r} must be an integer scalar, got {raw.dtype} with shape {raw.shape}")

@@ -57,7 +57,25 @@ def saved_config(f: Mapping[str, np.ndarray], where: Any) -> dict[str, Any]:
 
 def saved_state(f: Mapping[str, np.ndarray], where: Any, run: Any, template: Mapping[str, Any]) -> dict[str, Any]:
     """The engine state stored in ``f``, every field checked against ``run`` (and ``template``, a
-    fresh state of the same run: the optimizer's state names, dtypes and shapes)."""
+    fresh state of the same run: the optimizer's state names, dtypes and shapes).
+
+    Args:
+        f: the fields read from the run file (:func:`.persistence.read_npz`), name -> array.
+        where: the file, for error messages.
+        run: the :class:`Run` rebuilt from the file's configuration (its dtype, n, d, batch size,
+            order and optimizer fix what the fields must be).
+        template: ``run.core.save_state()`` of that fresh run.
+
+    Returns:
+        The state in the form ``core.load_state`` takes: ``t``, ``w`` (d,), ``scale_exponent``,
+        ``rng`` (4,) uint64, ``sampler_position``, ``permutation``, ``grid`` (uint64), and the dicts
+        ``optimizer`` and ``checkpoints`` of arrays.
+
+    Raises:
+        RunFileError: naming the file and the field, when a field is missing or unexpected, has the
+            wrong dtype or shape, is not finite or out of range, or is inconsistent with the step
+            counter (sampler position, permutation, checkpoint grid).
+    """
     dtype, n, d, b = run.dtype, run.data.n, run.data.d, run.batch_size
     opt_names = {f"optimizer/{k}" for k in template["optimizer"]}
     ckpt_names = {f"checkpoints/{k}" for k in template["checkpoints"]}
@@ -145,7 +163,23 @@ def run_arrays(
     config: Mapping[str, Any], X: np.ndarray, y: np.ndarray, w0: np.ndarray, state: Mapping[str, Any]
 ) -> dict[str, np.ndarray]:
     """The named arrays of a run file: configuration (JSON), data, start point and the engine state
-    ``state`` (as ``core.save_state()`` returns it)."""
+    ``state`` (as ``core.save_state()`` returns it).
+
+    Args:
+        config: the run's configuration (:attr:`Run.config`), stored as JSON text.
+        X: the run's data, shape (n, d), in its dtype.
+        y: the run's labels, shape (n,), in its dtype.
+        w0: the starting point, shape (d,).
+        state: the engine state, as ``core.save_state()`` returns it.
+
+    Returns:
+        The fields for :func:`.persistence.write_npz`, name -> array (the optimizer's state as
+        ``optimizer/<name>``, the checkpoints as ``checkpoints/<name>``).
+
+    Raises:
+        TypeError: when ``config`` holds a value JSON cannot encode (``json.dumps``).
+        KeyError: when ``state`` lacks one of the fields ``core.save_state()`` returns.
+    """
     arrays: dict[str, np.ndarray] = {
         "config": np.array(json.dumps(dict(config))),
         "X": X,

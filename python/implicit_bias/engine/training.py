@@ -17,7 +17,19 @@ from .trajectory import Trajectory, reference_vector
 
 def check_references(references: Any, dtype: np.dtype, d: int) -> None:
     """Refuse, before a run starts, ``references`` that :meth:`Trajectory.attach` would refuse after
-    it: not a mapping name -> direction, or a direction that is not a nonzero (d,) vector."""
+    it: not a mapping name -> direction, or a direction that is not a nonzero (d,) vector.
+
+    Args:
+        references: None (nothing to check) or a mapping name -> direction ((d,) array or a result
+            with ``.w``).
+        dtype: the run precision, np.float64 or np.longdouble.
+        d: the dimension of the data.
+
+    Raises:
+        TypeError: when ``references`` is not a mapping, or a direction is not real-valued.
+        ValueError: (naming ``references[name]``) when a direction is not 1-D with d entries, is
+            not finite, or is zero.
+    """
     if references is None:
         return
     if not isinstance(references, Mapping):
@@ -46,13 +58,39 @@ def train(
 ) -> Trajectory:
     """Run ``optimizer`` for ``steps`` steps and return its :class:`Trajectory`.
 
-    See :class:`Run` for the arguments. ``references`` maps names to reference directions (arrays
-    of shape (d,) or results with ``.w``, e.g. from ``ib.max_margin``); the trajectory then holds
-    ``cosine[name]`` (and ``margin_ratio[name]`` when the reference has ``.norm`` and ``.gamma``).
-    ``check_separable``: warn with the reason when the data are not separable (see
-    :class:`PreparedData`; False skips the check). Every argument is checked before the first
-    step. On Ctrl-C the KeyboardInterrupt carries the consistent, resumable run as ``exc.run`` and
-    its trajectory up to the step where it stopped as ``exc.trajectory``.
+    See :class:`Run` for the arguments, summarized here. Every argument is checked before the first
+    step.
+
+    Args:
+        X: data, shape (n, d), float64 or np.longdouble (ints / float32 are converted exactly).
+        y: labels, shape (n,), in {-1, +1}.
+        optimizer: an :mod:`implicit_bias.optimizers` configuration, e.g. ``ib.Adam(beta2=0.99)``.
+        steps: number of optimizer steps (int >= 0; a float with an integral value such as ``1e6``
+            is accepted).
+        batch_size: samples per step in [1, n]; default (None or "n") n, the full batch.
+        order: "cyclic", "reshuffle" or "replacement" (see :class:`Run`).
+        lr: a positive number (constant) or a schedule from :mod:`implicit_bias.schedules`.
+        loss: "logistic" or "exponential".
+        dtype: np.float64 or np.longdouble; default: np.longdouble if X is, else np.float64.
+        checkpoints: about how many log-spaced checkpoints over the horizon (int >= 1).
+        seed: seed of the sampler's xoshiro256** generator (0 <= seed < 2**64).
+        w0: starting point, shape (d,); default zeros.
+        references: maps names to reference directions (arrays of shape (d,) or results with ``.w``,
+            e.g. from ``ib.max_margin``); the trajectory then holds ``cosine[name]`` (and
+            ``margin_ratio[name]`` when the reference has ``.norm`` and ``.gamma``).
+        progress: show a progress bar.
+        check_separable: warn with the reason when the data are not separable (see
+            :class:`PreparedData`; False skips the check).
+
+    Returns:
+        The :class:`Trajectory` of every checkpoint of the run.
+
+    Raises:
+        TypeError: when an argument has the wrong type (e.g. a non-integer ``steps``, ``references``
+            not a mapping).
+        ValueError: when an argument is out of range or malformed (the message names it).
+        KeyboardInterrupt: on Ctrl-C; it carries the consistent, resumable run as ``exc.run`` and
+            its trajectory up to the step where it stopped as ``exc.trajectory``.
     """
     steps = check_step_count("steps", steps, 0, MAX_STEPS)
     checkpoints = check_int("checkpoints", checkpoints, 1)

@@ -26,6 +26,19 @@ def reference_vector(name: str, ref: Any, dtype: np.dtype, d: int) -> np.ndarray
     """A reference direction (an array (d,) or a result with ``.w``) as a nonzero (d,) array of ``dtype``.
 
     A reference computed in another precision is cast (fine for cosines), not refused.
+
+    Args:
+        name: the argument's name, the start of every error message.
+        ref: the direction, shape (d,), or a result with ``.w``.
+        dtype: the run precision, np.float64 or np.longdouble.
+        d: the number of entries the direction must have.
+
+    Returns:
+        The direction, shape (d,), a C-contiguous array of ``dtype``.
+
+    Raises:
+        ValueError: when the direction is not 1-D with d entries, is not finite, or is zero.
+        TypeError: when it is not real-valued.
     """
     vec = getattr(ref, "w", ref)
     if isinstance(vec, np.ndarray) and vec.dtype.kind == "f":
@@ -205,8 +218,22 @@ class Trajectory:
 
     def attach(self, references: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> None:
         """Store cosines (and margin ratios, for references with ``.norm`` and ``.gamma``) against
-        ``references`` (name -> direction or result), computed in the run's precision. ``X`` (n, d)
-        and ``y`` (n,) are the run's validated arrays (not checked again)."""
+        ``references`` (name -> direction or result), computed in the run's precision.
+
+        Args:
+            references: maps names to directions ((d,) arrays) or results with ``.w`` (and, for
+                margin ratios, ``.norm`` and ``.gamma``); stored under the same names in
+                ``cosine`` and ``margin_ratio``.
+            X: the run's validated data, shape (n, d) (not checked again).
+            y: the run's validated labels, shape (n,) (not checked again).
+
+        Raises:
+            ValueError: when a direction is not a finite, nonzero (d,) vector
+                (:func:`reference_vector`), or a result's ``.norm`` is not a valid norm
+                (:func:`implicit_bias.metrics.parse_norm`; a singular one raises
+                :class:`DegenerateProblemError`).
+            TypeError: when a direction is not real-valued.
+        """
         dtype, d = self.w.dtype, self.w.shape[1]
         Z = None
         for name, ref in references.items():

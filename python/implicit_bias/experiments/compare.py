@@ -79,7 +79,20 @@ class References:
         )
 
     def distinct(self, a: str, b: str, tol: float = 1e-6) -> bool:
-        """Whether references ``a`` and ``b`` are different directions (1 - cos > tol)."""
+        """Whether references ``a`` and ``b`` are different directions (1 - cos > tol).
+
+        When the l-inf maximiser is not unique, ``linf`` and another reference are distinct when
+        that reference's l-inf margin gap (``1 - gamma_inf(w) / gamma_inf*``) exceeds ``tol``
+        (the l-inf optimal set contains it otherwise).
+
+        Args:
+            a: a reference name (see :data:`REFERENCE_NAMES`).
+            b: another reference name.
+            tol: the threshold on 1 - cos (or on the l-inf margin gap), dimensionless.
+
+        Returns:
+            True when they differ; False when they are the same direction or either is missing.
+        """
         if a not in self.directions or b not in self.directions:
             return False
         if "linf" in (a, b) and self.linf_unique is False:
@@ -213,7 +226,19 @@ def nearest_reference(metrics: Mapping[str, Any], refs: References) -> str | Non
 
 
 def final_metrics(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> dict[str, Any]:
-    """Metrics of the last checkpoint (the limit direction estimate) as a flat JSON-ready dict."""
+    """Metrics of the last checkpoint (the limit direction estimate) as a flat JSON-ready dict.
+
+    Args:
+        traj: the run's :class:`Trajectory`.
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        refs: the references of (X, y).
+
+    Returns:
+        ``steps`` (int), ``norm``, ``log_loss`` and the :func:`compare` metrics of the last
+        checkpoint (``cos_<ref>``, ``ratio_<norm>``, ``dist_<ref>``) as floats, plus ``nearest``
+        (:func:`nearest_reference`).
+    """
     cmp = compare(traj.w[-1:], X, y, refs)
     out: dict[str, Any] = {
         "steps": int(traj.steps[-1]),
@@ -226,7 +251,18 @@ def final_metrics(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: Referenc
 
 
 def attach(traj: Trajectory, X: np.ndarray, y: np.ndarray, refs: References) -> Trajectory:
-    """Store cosines and margin ratios against ``refs`` in the trajectory (for saving / plotting)."""
+    """Store cosines and margin ratios against ``refs`` in the trajectory (for saving / plotting).
+
+    Args:
+        traj: the trajectory, changed in place: ``cosine[<ref>]`` and ``margin_ratio[<norm>]``
+            (shape (K,), float64) for every reference and norm :func:`compare` reports.
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        refs: the references of (X, y).
+
+    Returns:
+        ``traj`` itself.
+    """
     cmp = compare(traj.w, X, y, refs)
     for name in refs.directions:
         traj.cosine[name] = cmp[f"cos_{name}"]

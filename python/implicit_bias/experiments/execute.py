@@ -67,7 +67,19 @@ def continue_from_store(store: Store, run: Run, series: str, config: Mapping[str
     """Load into the fresh ``run`` the longest stored state of ``series`` with at most
     ``config["steps"]`` steps and give it the long run's checkpoint grid beyond that point (module
     docstring); returns the step it continues from, or None (nothing usable stored: a damaged or
-    foreign state file is skipped with a :class:`StoreWarning` naming it)."""
+    foreign state file is skipped with a :class:`StoreWarning` naming it).
+
+    Args:
+        store: the store holding the states (``states/<series>/<steps>.npz``).
+        run: the cell's fresh run, at step 0; a stored state is used only when its configuration,
+            data and start point equal this run's.
+        series: the cell's series key (:func:`series_key`).
+        config: the cell's normalized configuration (its ``steps`` and ``checkpoints`` are read).
+
+    Returns:
+        The step the run continues from (its state loaded, its grid extended), or None when no
+        stored state is usable (``run`` is then unchanged).
+    """
     steps, checkpoints = int(config["steps"]), int(config["checkpoints"])
     for t, path in store.states(series, steps):
         try:
@@ -110,6 +122,21 @@ def run_ensemble(
     """Advance normalized configurations together on the engine's OpenMP ensemble loop.
 
     Same result, bit for bit, as ``ib.train_many`` and as ``ib.train`` of each configuration.
+
+    Args:
+        data: the prepared data all configurations share (one precision).
+        configs: normalized configurations (their ``steps`` and ``checkpoints`` are read).
+        threads: OpenMP threads, an int in [1, MAX_THREADS]; None: all cores.
+        on_progress: called with the steps done about every half second (for progress bars).
+
+    Returns:
+        One :class:`Trajectory` per configuration, in the order of ``configs``.
+
+    Raises:
+        ValueError: when a configuration does not make a valid run, or ``threads`` is out of range
+            (:func:`implicit_bias.engine.advance_many`).
+        TypeError: when a configuration's field or ``threads`` has the wrong type.
+        KeyboardInterrupt: on Ctrl-C, with every run consistent at a step boundary.
     """
     runs = ensemble_runs(data, configs)
     return advance_many(
@@ -122,6 +149,18 @@ def run_ensemble(
 
 
 def progress_bar(total: float, desc: str, enabled: bool, unit: str = "step") -> Any:
+    """A tqdm progress bar (``tqdm.auto``: a widget in Jupyter, text elsewhere) that stays on screen
+    when closed.
+
+    Args:
+        total: the count the bar completes at (e.g. engine steps).
+        desc: the label in front of the bar.
+        enabled: draw the bar; False gives a disabled bar (its methods still work and show nothing).
+        unit: the unit of ``total``, scaled with SI prefixes (k, M, ...).
+
+    Returns:
+        The ``tqdm`` bar (call ``update(n)`` and ``close()``).
+    """
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not enabled, leave=True, dynamic_ncols=True)
@@ -154,12 +193,39 @@ def execute(
     Only verified cells are read (see :class:`Store`); a damaged one is computed again with a
     :class:`~implicit_bias.errors.StoreWarning`. A cell is computed only under its lock: cells
     another live process is computing are skipped, then waited for at the end (read when that
-    process has written them, computed here if it died first). ``stats`` (a dict) receives the
-    counts ``loaded`` (valid on disk at the start), ``ran`` (computed here) and ``waited`` (written
-    by another process while this one waited), ``continued`` (computed from a stored state of
-    the same configuration with a shorter horizon) and ``steps`` (engine steps taken here).
-    ``save_states``: keep each computed cell's engine state (``states/`` in the store; a copy of the
-    data and the checkpoints per cell) so a longer horizon can continue from it.
+    process has written them, computed here if it died first).
+
+    Args:
+        cells: the cells to run (a key given twice is run once).
+        cache: the data and references of the cells' data specs (references are computed first,
+            in this process).
+        store: where cells are read from and written to.
+        executor: None to run locally on the OpenMP ensemble loop, or a ``concurrent.futures``
+            executor taking one task per cell (see above).
+        threads: OpenMP threads for local runs, an int in [1, MAX_THREADS]; None: all cores.
+        progress: show a progress bar of the engine steps.
+        desc: the label of the progress bar.
+        callback: called as ``callback(cell, trajectory, record)`` after each cell computed here
+            has been written (not for cells read from the store).
+        resume: read finished cells from the store and continue from stored states; False
+            computes every cell again from step 0 (and overwrites it).
+        stats: a dict that receives the counts ``loaded`` (valid on disk at the start), ``ran``
+            (computed here) and ``waited`` (written by another process while this one waited),
+            ``continued`` (computed from a stored state of the same configuration with a shorter
+            horizon) and ``steps`` (engine steps taken here).
+        poll_seconds: how long to sleep between attempts to take the lock of a cell another process
+            is computing, in seconds.
+        save_states: keep each computed cell's engine state (``states/`` in the store; a copy of
+            the data and the checkpoints per cell) so a longer horizon can continue from it.
+
+    Returns:
+        ``key -> (trajectory, record)`` for every cell: read, waited for or computed here.
+
+    Raises:
+        TypeError: when ``threads`` is not an integer.
+        ValueError: when ``threads`` is outside [1, MAX_THREADS].
+        KeyboardInterrupt: on Ctrl-C, re-raised once pending executor tasks are cancelled (the
+            finished cells are already on disk).
     """
     threads = None if threads is None else check_threads(threads)
     counts = {"loaded": 0, "ran": 0, "waited": 0, "continued": 0, "steps": 0}
@@ -278,7 +344,29 @@ def run_cells(
 ) -> list[Cell]:
     """Compute the cells this process can ``claim`` (locally in cost-sorted ensemble batches, or on
     ``executor``), each run ``prepare``-d first (continued from the store when it can be); returns
-    the cells another process holds (none when ``wait``)."""
+    the cells another process holds (none when ``wait``).
+
+    Args:
+        cells: the cells to compute.
+        cache: the data of the cells' data specs.
+        claim: ``claim(cell, wait)`` takes the cell's lock: "mine" (compute it), "done" (another
+            process wrote it) or "busy" (another live process holds it).
+        prepare: ``prepare(cell, run)`` continues a fresh run from the store; returns the step it
+            starts from (0 for a fresh start).
+        finish: ``finish(cell, trajectory, run, t0)`` stores a computed cell and releases its lock.
+        executor: None to run locally in ensemble batches, or a ``concurrent.futures`` executor
+            (one task per cell, its run sent as bytes).
+        threads: OpenMP threads for local runs; None: all cores.
+        bar: the progress bar (``update(steps)``), advanced by the steps taken and continued from.
+        wait: wait for cells another process holds (``claim`` blocks) instead of deferring them.
+
+    Returns:
+        The cells another process was computing (always empty when ``wait``).
+
+    Raises:
+        ValueError: when a local batch's checkpoints would not fit in memory (``check_run_sizes``).
+        KeyboardInterrupt: on Ctrl-C (with an executor, pending tasks are cancelled first).
+    """
     deferred: list[Cell] = []
     if executor is None:
         groups: dict[tuple[str, str], list[Cell]] = {}

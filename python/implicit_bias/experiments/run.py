@@ -28,11 +28,28 @@ def run_config(
 ) -> tuple[Trajectory, dict[str, Any]]:
     """Run one configuration and return ``(trajectory, record)``.
 
-    ``data``: arrays ``(X, y)`` to use instead of ``config["data"]`` (then ``data`` may be omitted
-    from the config). ``references``: True computes the l2 / l-inf / fixed-point references and
-    stores cosines and margin ratios in the trajectory; False skips them; or pass
-    :class:`References`. The record holds the normalized config, package version, seed, data
-    hash, final metrics, reference notes and the theory's predicted direction.
+    The record holds the normalized config, package version, seed, data hash, final metrics,
+    reference notes and the theory's predicted direction.
+
+    Args:
+        config: a run configuration (see :func:`~.config.normalize_config`).
+        data: arrays ``(X, y)``, X (n, d) and y (n,), to use instead of ``config["data"]`` (then
+            ``data`` may be omitted from the config).
+        references: True computes the l2 / l-inf / fixed-point references and stores cosines and
+            margin ratios in the trajectory; False skips them (the record then has no metrics,
+            references or prediction); or pass :class:`References`.
+        progress: show a progress bar.
+
+    Returns:
+        ``(trajectory, record)``: the run's :class:`Trajectory` (its ``config`` also holds the
+        normalized configuration under ``experiment``) and the JSON-ready record.
+
+    Raises:
+        ValueError: when the configuration is not valid (the message names the key) or its
+            checkpoints would not fit in memory.
+        NotSeparableError: when references are computed and the data are not separable (before
+            the run starts).
+        KeyboardInterrupt: on Ctrl-C; it carries the consistent, resumable run as ``exc.run``.
     """
     if data is not None:
         X, y = data
@@ -70,7 +87,18 @@ def run_config(
 
 
 def theory_record(X: np.ndarray, y: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The theory's classification of a configuration (kind, reason, confidence), as JSON."""
+    """The theory's classification of a configuration (kind, reason, confidence), as JSON.
+
+    Args:
+        X: (n, d) samples.
+        y: (n,) labels in {-1, +1}.
+        cfg: a normalized configuration.
+
+    Returns:
+        ``kind``, ``reason``, ``confidence`` and ``notes`` (:func:`~.compare.predict` with
+        ``compute=False``: the direction itself is not computed; errors are reported as kind
+        "error", never raised).
+    """
     return predict(X, y, cfg, compute=False)
 
 
@@ -91,7 +119,23 @@ def check_file_stem(key: str, name: Any) -> str:
 def save_run(
     traj: Trajectory, record: Mapping[str, Any], out_dir: str | os.PathLike[str], name: str = "run", *, X=None, y=None
 ) -> dict[str, Path]:
-    """Write ``<name>.npz`` (trajectory), ``<name>.json`` (record) and ``<name>.png`` to ``out_dir``."""
+    """Write ``<name>.npz`` (trajectory), ``<name>.json`` (record) and ``<name>.png`` to ``out_dir``.
+
+    Args:
+        traj: the run's :class:`Trajectory`.
+        record: its JSON-ready record (as :func:`run_config` returns it).
+        out_dir: the output folder (created with its parents if needed).
+        name: the file name stem (a plain name: no path separators or '..', at most 200 bytes).
+        X: (n, d) samples, for the figure's boundary panel when d = 2 (optional).
+        y: (n,) labels, with ``X``.
+
+    Returns:
+        The paths written, under the keys ``npz``, ``json`` and ``png``.
+
+    Raises:
+        ValueError: when ``name`` is not a plain file name, or ``out_dir`` is not a folder one can
+            write in.
+    """
     check_file_stem("name", name)
     out = prepare_out_dir(out_dir, "out_dir")
     paths = {"npz": out / f"{name}.npz", "json": out / f"{name}.json", "png": out / f"{name}.png"}

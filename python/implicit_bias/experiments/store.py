@@ -67,7 +67,20 @@ def prepare_out_dir(path: str | os.PathLike[str], name: str = "out_dir", subfold
 
     Temporary files that writers killed outright (SIGKILL) left in it, and anywhere under its
     ``subfolders`` (the store's), are deleted (:func:`~implicit_bias.engine.persistence.remove_abandoned_temporaries`:
-    only those of processes of this host that are gone)."""
+    only those of processes of this host that are gone).
+
+    Args:
+        path: the output folder.
+        name: the argument or flag that gave ``path``, the start of the error message.
+        subfolders: subfolders of ``path`` whose abandoned temporaries are deleted too, recursively
+            (those that do not exist are skipped).
+
+    Returns:
+        The folder, as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: when ``path`` exists and is not a folder, or cannot be created or written in.
+    """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{name}: {out} exists and is not a directory")
@@ -328,7 +341,17 @@ class Store:
         self, key: str, config: Mapping[str, Any] | None = None, *, warn: bool = True
     ) -> tuple[Trajectory, dict[str, Any]] | None:
         """The verified cell, or None; a cell that is there but cannot be trusted gives a
-        :class:`StoreWarning` naming the file (when ``warn``)."""
+        :class:`StoreWarning` naming the file (when ``warn``).
+
+        Args:
+            key: the cell's key.
+            config: the configuration the cell's record must hold; None: any.
+            warn: warn about a cell that is there but cannot be trusted.
+
+        Returns:
+            ``(trajectory, record)`` of a complete, verified cell; None when nothing is stored
+            under ``key`` or what is stored cannot be trusted (see :meth:`check`).
+        """
         result, reason = self.check(key, config)
         if reason is not None and warn:
             warnings.warn(f"{reason}; computing the cell again", StoreWarning, stacklevel=2)
@@ -347,7 +370,20 @@ class Store:
 
     def save(self, cell: Cell, traj: Trajectory, record: dict[str, Any]) -> dict[str, Any]:
         """Write the trajectory, then the record (with both checksums) that marks the cell done;
-        returns the record as written."""
+        returns the record as written.
+
+        Args:
+            cell: the cell (its ``key`` names the files).
+            traj: its :class:`Trajectory`, written to ``<key>.npz``.
+            record: its JSON-ready record (any ``trajectory_sha256`` / ``record_sha256`` is replaced).
+
+        Returns:
+            The record as written to ``<key>.json``: with ``cell_format``, ``trajectory_sha256``
+            and ``record_sha256`` added.
+
+        Raises:
+            OSError: when a file cannot be written (each is written atomically).
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         npz, js = self.paths(cell.key)
         traj.save(npz)  # atomic

@@ -142,26 +142,54 @@ def sweep(
 ) -> SweepResult:
     """Run ``base`` over a grid of one or two parameters times ``seeds``; write table and heatmap.
 
-    ``grid`` maps parameter names (see :func:`set_param`: ``batch_size``, ``beta2``, ``eta0``,
-    ``order``, ``n``, ``optimizer.beta1``, ...) to value lists; ``batch_size`` may use ``"n"``.
-    Each seed sets the run's ``seed`` and, with ``seed_data`` and a generated data set that takes
-    a ``seed``, the data seed too. ``data=(X, y)`` uses arrays instead of ``base["data"]``.
-
     Writes to ``out_dir``: ``cells/<key>.npz|json`` (one per cell, keyed by a hash of its config and
     data; a rerun skips cells already there, and a rerun with a longer ``steps`` continues each cell
     from its stored engine state in ``cells/states/``, bit for bit, see
     :mod:`~implicit_bias.experiments.execute`), ``references/``, ``table.csv`` and ``table.json``
     (one row per cell, plus the seed-averaged grid), and ``phase_diagram.png`` (distance of the
-    limit direction from w*, l2 and l-inf). ``executor``: any ``concurrent.futures.Executor``
-    (e.g. ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
-    ``threads`` threads. Ctrl-C stops cleanly: finished cells stay on disk, the table is written for
-    them, and KeyboardInterrupt is re-raised.
+    limit direction from w*, l2 and l-inf). Ctrl-C stops cleanly: finished cells stay on disk, the
+    table is written for them, and KeyboardInterrupt is re-raised.
 
-    ``reference``: "predicted" (default) adds each cell's distance from its own prediction
-    (``ib.predicted_direction`` for its optimizer, batch size, order and schedule: the batch fixed
-    point for mini-batch Adam, the rho fixed point for random orders; our extension) as
-    ``dist_predicted``; "epoch_map" uses the finite-beta2 epoch-map limit where it applies (cyclic
-    Adam); "none" skips it.
+    Args:
+        base: the run configuration every cell starts from (see
+            :func:`~implicit_bias.experiments.config.normalize_config`).
+        grid: maps parameter names (see :func:`set_param`: ``batch_size``, ``beta2``, ``eta0``,
+            ``order``, ``n``, ``optimizer.beta1``, ...) to value lists (one or two parameters; a
+            single value that is not a list counts as a list of one); ``batch_size`` may use ``"n"``.
+        seeds: the seeds, a non-empty list of integers in [0, 2**64 - 1]. Each seed sets the run's
+            ``seed`` and, with ``seed_data`` and a generated data set that takes a ``seed``, the
+            data seed too.
+        seed_data: also set the data seed of a generated data set (see ``seeds``).
+        out_dir: the output folder (created if needed; see above for what is written).
+        data: ``data=(X, y)`` uses arrays, X (n, d) and y (n,), instead of ``base["data"]``.
+        executor: any ``concurrent.futures.Executor`` (e.g.
+            ``dask.distributed.Client(...).get_executor()``); default: local OpenMP ensembles with
+            ``threads`` threads.
+        threads: OpenMP threads for local runs, an int in [1, MAX_THREADS]; None: all cores.
+        progress: show a progress bar.
+        resume: read the cells already in ``out_dir`` and continue from stored states; False
+            computes every cell again (see :func:`~implicit_bias.experiments.execute.execute`).
+        plot: write ``phase_diagram.png`` (when there is at least one finished cell).
+        callback: called as ``callback(cell, trajectory, record)`` after each cell computed here.
+        reference: "predicted" (default) adds each cell's distance from its own prediction
+            (``ib.predicted_direction`` for its optimizer, batch size, order and schedule: the batch
+            fixed point for mini-batch Adam, the rho fixed point for random orders; our extension)
+            as ``dist_predicted``; "epoch_map" uses the finite-beta2 epoch-map limit where it
+            applies (cyclic Adam); "none" skips it.
+
+    Returns:
+        The :class:`SweepResult`: one row per cell (grid values, seed, key, steps and final
+        metrics), the table and figure paths (``figure`` None without a plot) and the counts of
+        cells run, skipped, waited for and continued.
+
+    Raises:
+        ValueError: when ``grid`` is empty, not a mapping, has more than two parameters or an empty
+            value list; ``seeds`` is not a non-empty list of integers in [0, 2**64 - 1];
+            ``reference`` is not one of the three names; a cell's configuration is not valid (the
+            message names the grid cell); ``threads`` is out of range; or ``out_dir`` cannot be
+            written in.
+        TypeError: when ``threads`` is not an integer.
+        KeyboardInterrupt: on Ctrl-C, after the table of the finished cells is written.
     """
     check_choice("reference", reference, ("predicted", "epoch_map", "none"))
     if not isinstance(grid, Mapping) or not grid:
@@ -303,6 +331,17 @@ def sweep(
 
 
 def sweep_title(base: Mapping[str, Any], seeds: Sequence[int], swept: Sequence[str] = ()) -> str:
+    """The phase diagram's title: the optimizer with its hyper-parameters (swept ones as ``·``),
+    the data set's name, the horizon (when ``base`` has ``steps``) and the number of seeds.
+
+    Args:
+        base: the sweep's base configuration.
+        seeds: the sweep's seeds (only their number is shown).
+        swept: the grid's parameter names (``optimizer.beta2`` and ``beta2`` both mark ``beta2``).
+
+    Returns:
+        The title; "" when ``base`` is not a valid configuration.
+    """
     try:
         cfg = normalize_config(base, require_steps=False, allow_arrays=True)
         opt = cfg["optimizer"]

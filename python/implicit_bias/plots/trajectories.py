@@ -66,7 +66,17 @@ def convergence(
 
 
 def margin_ratios(traj: Any, *, ax: Any = None, path: str | os.PathLike[str] | None = None) -> Any:
-    """Normalized l2 and l-inf margins over their optima against steps (log x); 1 = max margin."""
+    """Normalized l2 and l-inf margins over their optima against steps (log x); 1 = max margin.
+
+    Args:
+        traj: a :class:`~implicit_bias.Trajectory` with margin ratios attached (``margin_ratio``
+            ``l2`` / ``linf``; those it lacks are not drawn).
+        ax: axes to draw into (default: a new figure).
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The saved-and-closed figure if ``path`` is given, else the axes.
+    """
     fig, ax = new_axes(ax)
     steps = f64(traj.steps)
     keep = steps > 0
@@ -92,7 +102,17 @@ def margin_ratios(traj: Any, *, ax: Any = None, path: str | os.PathLike[str] | N
 
 
 def norm_growth(trajectories: Mapping[str, Any], *, ax: Any = None, path: str | os.PathLike[str] | None = None) -> Any:
-    """||w_t||_2 against steps (log-log), one line per trajectory."""
+    """||w_t||_2 against steps (log-log), one line per trajectory.
+
+    Args:
+        trajectories: label -> :class:`~implicit_bias.Trajectory` (checkpoints at step 0 or with
+            norm 0 are not drawn).
+        ax: axes to draw into (default: a new figure).
+        path: where to save the figure (it is then closed).
+
+    Returns:
+        The saved-and-closed figure if ``path`` is given, else the axes.
+    """
     fig, ax = new_axes(ax)
     for (label, traj), color in zip(trajectories.items(), palette(len(trajectories))):
         steps = f64(traj.steps)
@@ -187,6 +207,16 @@ def run_figure(
 
 
 def reference_from_trajectory(traj: Any, name: str, record: Mapping[str, Any]) -> Any:
-    """The direction (d,) of reference ``name`` stored in a run's record, or None."""
+    """The direction (d,) of reference ``name`` stored in a run's record, or None.
+
+    Args:
+        traj: the run's trajectory (not read: the record holds the directions).
+        name: the reference, ``l2``, ``linf`` or ``fixed_point``.
+        record: the run's JSON record (its ``references.directions``).
+
+    Returns:
+        The direction as the record stores it (a list of d floats, unit l2 norm), or None when the
+        record has no such reference.
+    """
     dirs = record.get("references", {}).get("directions", {})
     return dirs.get(name)

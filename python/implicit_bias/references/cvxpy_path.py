@@ -15,7 +15,19 @@ __all__ = ["solve_cvxpy", "lp_cvxpy"]
 
 def solve_cvxpy(problem: Any, solver: str, argname: str = "solver") -> str:
     """Solve and return a note ("" or the inaccuracy caveat); CVXPY's own warning is replaced by it.
-    Failures raise RuntimeError naming ``argname`` (the caller's solver argument)."""
+    Failures raise RuntimeError naming ``argname`` (the caller's solver argument).
+
+    Args:
+        problem: a ``cvxpy.Problem``, solved in place (its variables hold the solution).
+        solver: the CVXPY solver name, e.g. ``"CLARABEL"``.
+        argname: the caller's solver argument, the start of the error message.
+
+    Returns:
+        "" for status optimal; for ``optimal_inaccurate``, a note saying so.
+
+    Raises:
+        RuntimeError: when the solver fails or returns any other status.
+    """
     import cvxpy as cp
 
     try:
@@ -31,7 +43,20 @@ def solve_cvxpy(problem: Any, solver: str, argname: str = "solver") -> str:
 
 
 def lp_cvxpy(Z: np.ndarray, kind: str, solver: str) -> tuple[LPSolution, str]:
-    """The same LP through CVXPY with another solver (a cross-check; the default is :mod:`.lp`)."""
+    """The same LP through CVXPY with another solver (a cross-check; the default is :mod:`.lp`).
+
+    Args:
+        Z: the rows ``z_i = y_i x_i`` of separable data, shape (n, d), float64 (at unit scale).
+        kind: ``"linf"``, or any other value for the l1 ball.
+        solver: the CVXPY solver name.
+
+    Returns:
+        ``(solution, note)``: the :class:`~.lp.LPSolution` (``w_hat`` (d,), ``lam`` (n,), ``gamma``,
+        unit column scales) and the note of :func:`solve_cvxpy`.
+
+    Raises:
+        RuntimeError: (naming ``solver``) when the solver fails or does not report an optimum.
+    """
     import cvxpy as cp
 
     d = Z.shape[1]

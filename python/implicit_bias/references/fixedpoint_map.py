@@ -65,7 +65,22 @@ def batch_size_arg(batch_size: int | None, n: int) -> int:
 
 
 def simplex_weights(name: str, c: ArrayLike, n: int) -> np.ndarray:
-    """Validated weights (n,) on the probability simplex (errors name ``name``)."""
+    """Validated weights (n,) on the probability simplex (errors name ``name``).
+
+    Args:
+        name: the argument's name, the start of every error message.
+        c: the weights, shape (n,), real-valued.
+        n: the number of samples.
+
+    Returns:
+        The weights, shape (n,), float64, entries >= 0, divided by their sum (which was within
+        1e-9 of 1).
+
+    Raises:
+        ValueError: when ``c`` does not have n entries, has a negative entry, its sum differs from 1
+            by more than 1e-9, or it fails :func:`implicit_bias._validation.as_real_array`'s checks.
+        TypeError: when ``c`` is not real-valued.
+    """
     arr = as_real_array(name, c, np.dtype(np.float64), ndim=1)
     if arr.shape[0] != n:
         raise ValueError(f"{name}: must have n = {n} entries, got {arr.shape[0]}")
@@ -83,7 +98,23 @@ def t_of(lam: np.ndarray) -> np.ndarray:
 def adam_preconditioner(
     X: ArrayLike, y: ArrayLike, c: ArrayLike, *, batch_size: int = 1, order: str = "cyclic"
 ) -> np.ndarray:
-    """Diagonal of P(c), shape (d,): ``sqrt(sum_i c_i z_ij^2)`` for b = 1, else the batch form."""
+    """Diagonal of P(c), shape (d,): ``sqrt(sum_i c_i z_ij^2)`` for b = 1, else the batch form.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,) in {-1, +1}.
+        c: weights (n,) on the probability simplex.
+        batch_size: samples per batch, in [1, n].
+        order: the batch order, ``"cyclic"``, ``"reshuffle"`` or ``"replacement"``.
+
+    Returns:
+        The diagonal of P(c), shape (d,), float64, in X's units.
+
+    Raises:
+        ValueError: when the data, ``c`` (:func:`simplex_weights`), ``batch_size`` or ``order``
+            are not valid.
+        TypeError: when an argument has the wrong type (e.g. a non-integer ``batch_size``).
+    """
     Z, scale = fixed_point_data(X, y)
     weights = simplex_weights("c", c, Z.shape[0])
     return BatchStructure(Z.shape[0], batch_size_arg(batch_size, Z.shape[0]), order).p(Z, weights) * scale
@@ -149,7 +180,26 @@ def iterate(
     max_iter: int,
     singular_tol: float,
 ) -> Iteration:
-    """The damped iteration from c (n,) until ``||T(c) - c||_1 <= tol``, max_iter, or a singular P."""
+    """The damped iteration from c (n,) until ``||T(c) - c||_1 <= tol``, max_iter, or a singular P.
+
+    Args:
+        Z: the rows ``z_i = y_i x_i`` at unit scale, shape (n, d), float64 (:func:`fixed_point_data`).
+        structure: the batch structure whose ``p(Z, c)`` gives P(c).
+        groups: the groups of identical rows (:func:`.preconditioner.duplicate_groups`), whose
+            multipliers are re-split after every inner solve.
+        c: the starting weights, shape (n,), on the probability simplex.
+        inner: ``p -> lambda``: the dual solution (n,) for the diagonal p (d,) (:func:`dual_inner`
+            or :func:`cvxpy_inner`).
+        damping: the step ``c <- (1 - damping) c + damping T(c)``, in (0, 1].
+        tol: the convergence threshold on ``||T(c) - c||_1``.
+        max_iter: the most iterations.
+        singular_tol: P counts as singular when ``min p <= singular_tol * max p``.
+
+    Returns:
+        The :class:`Iteration`: the last weights, the last well-posed evaluation (``c_eval``,
+        ``lam``, ``p``), the residuals (one per evaluation of T), whether it converged or met a singular
+        P, and the time spent in ``inner`` (seconds).
+    """
     it = Iteration(c)
     for _ in range(max_iter):
         it.p_next = structure.p(Z, it.c)

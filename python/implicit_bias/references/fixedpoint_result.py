@@ -97,6 +97,20 @@ def sign_descent_limit(
     """b = n, cyclic / reshuffle: P = |Z^T lambda| (sign descent); its limit is the l-inf direction.
 
     Z (n, d) at unit scale, ``scale`` its power-of-two factor (lambda and gamma are mapped back).
+
+    Args:
+        Z: the rows ``z_i = y_i x_i`` at unit scale, shape (n, d), float64.
+        structure: the batch structure (b = n, cyclic or reshuffle), for the message and the result.
+        started: ``time.perf_counter()`` at the start of the call, for ``timings["total"]`` (seconds).
+        scale: the power-of-two scale of Z (in X's units).
+
+    Returns:
+        The :class:`FixedPointResult` of the l-inf max-margin direction (``limit="linf"``,
+        ``converged=True``, no iterations).
+
+    Raises:
+        NotSeparableError: when the data are not separable (from ``max_margin``).
+        IllConditionedError: when the l-inf LP cannot be solved to its certified accuracy.
     """
     n, d = Z.shape
     mm = max_margin(Z, np.ones(n), norm="linf")

@@ -43,7 +43,19 @@ def solve_lp_margin(Z: np.ndarray, kind: str, argname: str = "solver") -> LPSolu
     """Solve the l-inf (``kind="linf"``) or l1 (``"l1"``) max-margin LP for separable Z (n, d).
 
     Z should be at unit scale (largest entry ~1, see :func:`implicit_bias.separability.pow2_scale`).
-    Raises RuntimeError naming ``argname`` if HiGHS does not report an optimum.
+
+    Args:
+        Z: the rows ``z_i = y_i x_i`` of separable data, shape (n, d), float64, at unit scale.
+        kind: ``"linf"``, or ``"l1"`` (any other value is solved as l1).
+        argname: the caller's solver argument, the start of the error message.
+
+    Returns:
+        The :class:`LPSolution`: ``w_hat`` (d,) with ``min Z w_hat = 1``, ``lam`` (n,), ``gamma``
+        (the normalized margin, in Z's units) and ``col_scale`` (d,), all float64.
+
+    Raises:
+        RuntimeError: (naming ``argname``) if HiGHS does not report an optimum, or reports a
+            non-positive margin.
     """
     n, d = Z.shape
     c = pow2_scale(Z, axis=0)

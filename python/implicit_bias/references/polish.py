@@ -51,6 +51,23 @@ def refine_kkt(
     Unknowns (w, lambda_S): ``M w - Z_S^T lambda_S = 0``, ``Z_S w = 1``. Residuals are formed in long
     double from the exact data; corrections use the float64 Schur complement
     ``K_SS = Z_S M^-1 Z_S^T = G_S G_S^T``, so each pass gains ~16 digits up to long-double rounding.
+
+    Args:
+        Z_exact: the rows ``z_i = y_i x_i`` at unit scale, shape (n, d), in the data's exact
+            precision (float64 or long double).
+        G: the rows of Z in M^-1/2 coordinates, shape (n, d), float64 (``G = Z L^-T`` with
+            ``M = L L^T``; ``Z / sqrt(diag M)`` for diagonal M; Z for l2).
+        nrm: the validated norm M.
+        m_inverse: ``v -> M^-1 v`` on float64 vectors (d,).
+        support: the indices S of the active constraints, shape (|S|,).
+        lam_s: the solver's multipliers on S, shape (|S|,), float64, > 0.
+
+    Returns:
+        ``(lambda_S, w)``: the refined multipliers (|S|,) and iterate (d,), long double; the
+        unrefined ones (in long double) when refinement would make a multiplier non-positive.
+
+    Raises:
+        numpy.linalg.LinAlgError: when ``K_SS`` is not numerically positive definite.
     """
     Z_s = Z_exact[support].astype(LONG_DOUBLE)
     Z_s64 = Z_s.astype(np.float64)
@@ -71,7 +88,18 @@ def refine_kkt(
 
 
 def kkt_mahalanobis(Z: np.ndarray, nrm: Norm, w_hat: np.ndarray, lam: np.ndarray) -> float:
-    """Relative KKT residual of ``min 1/2 w^T M w s.t. Zw >= 1``, evaluated in long double."""
+    """Relative KKT residual of ``min 1/2 w^T M w s.t. Zw >= 1``, evaluated in long double.
+
+    Args:
+        Z: the rows ``z_i = y_i x_i``, shape (n, d).
+        nrm: the validated norm M.
+        w_hat: the candidate solution, shape (d,).
+        lam: its multipliers, shape (n,).
+
+    Returns:
+        The largest of primal infeasibility, dual infeasibility, complementarity and the relative
+        stationarity residual ``|M w - Z^T lambda| / |M w|`` (dimensionless; ~1e-16 when polished).
+    """
     Z_ld, w_ld, lam_ld = Z.astype(LONG_DOUBLE), w_hat.astype(LONG_DOUBLE), lam.astype(LONG_DOUBLE)
     margins = Z_ld @ w_ld
     m_w = apply_m(nrm, w_ld)
@@ -110,6 +138,17 @@ def lp_vertex(Z_exact: np.ndarray, w_hat: np.ndarray, kind: str) -> Vertex | Non
     l1: with support F (signs s), ``Z_SF w_F = 1`` and ``Z_SF^T lambda_S = s``.
     Strict complementarity (lambda_S > 0 and every bound multiplier > 0) certifies uniqueness: every
     optimal w must then keep all these constraints active, and the square system pins w down.
+
+    Args:
+        Z_exact: the rows ``z_i = y_i x_i`` at unit scale, shape (n, d), in the data's exact
+            precision (float64 or long double).
+        w_hat: the solver's solution of ``min ||w||_p s.t. Zw >= 1``, shape (d,), float64.
+        kind: ``"linf"``, or ``"l1"`` (any other value is treated as l1).
+
+    Returns:
+        The :class:`Vertex` (``w_hat`` (d,) and ``lam`` (n,) in long double, ``strictness`` > 0
+        when strict complementarity certifies uniqueness, else 0), or None when the active set does
+        not give a square, regular, feasible and dual-feasible vertex system.
     """
     n, d = Z_exact.shape
     Z64 = Z_exact.astype(np.float64)
@@ -174,6 +213,19 @@ def lp_face_diameter(Z: np.ndarray, t_star: float, kind: str, seed: int) -> floa
     Over the face (thickened by 1e-10 in the optimal value, in units u = w / t*) maximize and
     minimize a random linear functional: if the face has dimension >= 1 the two optima differ
     almost surely; their distance in the norm is returned.
+
+    Args:
+        Z: the rows ``z_i = y_i x_i``, shape (n, d), float64.
+        t_star: the optimal value ``min ||w||_p`` (> 0), in 1 / Z's units.
+        kind: ``"linf"``, or ``"l1"`` (any other value is treated as l1).
+        seed: seed of ``np.random.default_rng`` for the random functional.
+
+    Returns:
+        The distance between the two optima in the norm, in units of t* (dimensionless; ~0 for a
+        unique maximiser).
+
+    Raises:
+        RuntimeError: (naming ``check_unique``) when a uniqueness LP fails.
     """
     n, d = Z.shape
     direction = np.random.default_rng(seed).standard_normal(d)
@@ -200,6 +252,15 @@ def kkt_lp(Z: np.ndarray, kind: str, w_hat: np.ndarray, lam: np.ndarray) -> floa
 
     Max of: primal infeasibility, | ||Z^T lambda||_q - 1 | (dual feasibility, q the dual exponent),
     relative duality gap |sum(lambda) - ||w_hat||_p| / ||w_hat||_p, and complementarity.
+
+    Args:
+        Z: the rows ``z_i = y_i x_i``, shape (n, d).
+        kind: ``"linf"``, or ``"l1"`` (any other value is treated as l1).
+        w_hat: the candidate solution, shape (d,).
+        lam: its multipliers, shape (n,).
+
+    Returns:
+        The residual (dimensionless).
     """
     Z_ld, w_ld, lam_ld = Z.astype(LONG_DOUBLE), w_hat.astype(LONG_DOUBLE), lam.astype(LONG_DOUBLE)
     margins = Z_ld @ w_ld

@@ -40,6 +40,18 @@ def rho(n: int, batch_size: int, order: str) -> float:
     * reshuffle (a fresh permutation cut into K - 1 batches of b and one of r = n mod b, mean
       gradients): ``[(n-r)(b-1)/b^2 + (r-1)/r] / [(n-1)((n-r)/b^2 + 1/r)]``, which is
       ``(b - 1) / (n - 1)`` when r = 0 (the small-batch terms drop out).
+
+    Args:
+        n: the number of samples (int >= 1).
+        batch_size: the batch size b, in [1, n].
+        order: ``"reshuffle"`` or ``"replacement"``.
+
+    Returns:
+        rho, a float in [0, 1] (0 when n = 1 or b = 1; 1 for reshuffle with b = n).
+
+    Raises:
+        TypeError: when ``n`` or ``batch_size`` is not an integer.
+        ValueError: when ``n`` < 1, ``batch_size`` is outside [1, n], or ``order`` is another name.
     """
     n = check_int("n", n, 1)
     b = check_int("batch_size", batch_size, 1, n)
