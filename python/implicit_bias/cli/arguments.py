@@ -53,7 +53,7 @@ def thread_count(text: str) -> int:
 
 def executor_spec(text: str) -> str:
     """Parse a ``--dask`` spec: ``'dask'``, ``'dask:N'`` or a scheduler address."""
-    from ..experiments.execute import check_executor_spec
+    from ..experiments.remote import check_executor_spec
 
     try:
         return check_executor_spec(text)

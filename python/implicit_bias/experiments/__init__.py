@@ -22,7 +22,8 @@ from .claims import CLAIMS, DEFAULT_THRESHOLDS, PREDICTION_KINDS, criterion_text
 from .compare import REFERENCE_LABELS, REFERENCE_NAMES, References, attach, compare, compute_references, final_metrics
 from .config import config_key, data_hash, normalize_config, run_kwargs, set_param
 from .data import load_data
-from .execute import default_executor, execute, run_ensemble
+from .execute import execute, run_ensemble
+from .remote import default_executor
 from .report import ClaimResult, Summary
 from .reproduce import reproduce
 from .run import check_file_stem, run_config, save_run
