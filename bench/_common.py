@@ -388,15 +388,20 @@ README_NOTES = """## Reading the results
   dependency chain: dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. Callgrind: ~166
   instructions per step in both (eps = 0 vs 1e-8 at d = 2 differ by ~2%), ~51 of them in glibc's exp
   (the exp@@GLIBC_2.29 wrapper ~16 + __exp_fma ~35).
-* **Issue 10 figures on a quiet machine** (2026-12-03 13:05-13:10 UTC, load average 0.2-1.9, the same
-  Intel Xeon 2-core VM, ours side by side in one process, best of 5): single run d = 2: eps = 0 13.0 ns/step,
-  eps = 1e-8 + bias corr. 29.9 ns/step (exponential loss 12.7 vs 27.4: the difference is the exp per step,
-  see the next note); d = 1000: 1.46 vs 1.44 ns/coordinate-step; lane group of 8 at d = 2: 14.7 (eps = 0)
-  and 13.5 (eps = 1e-8 + bc) ns per run-step, at d = 50: 1.96 and 1.82 ns per coordinate-run-step. The
-  tables above were taken later at load 11-15 (every thread got ~0.3 cores): read their CPU columns.
+* **Machines differ, and so do runs on one VM.** The earlier tables (2026-12-03 before 15:00 UTC) came from
+  a KVM VM with an Intel CPU of family 6 model 167 (L2 4 MiB); the rows dated 18:00-18:40 UTC from another
+  VM of the same kind with model 106 (Ice Lake server, L2 2.5 MiB, see Machine above). Single Inc-Adam at
+  d = 2, eps = 0: 13.0 ns/step on the first (idle), 25.7 ns/step on the second (idle), and 26-66 ns/step
+  there in separate processes minutes apart; the 8-lane group at d = 2: 14.7 vs 27.9 ns per run-step.
+  Instruction counts do not depend on the machine's mood: callgrind on the same loop (a C++ driver of the
+  headers, the bench data, 200,000 steady-state steps) gives 204 instructions per step at commit 8de234a,
+  238 after the bounded rescale loops (4a8cc07), 225 on main now (eps = 0; 229 with eps = 1e-8 + bias
+  correction); ~50 of them are glibc's exp. Compare rows of one run, not runs of different machines.
 * **Lanes** (`engine.py --lanes`) overlap the latency chains of K runs in one thread; at d = 2 a lane
-  group is then bound by instruction throughput (~200 instructions per run-step including exp), not by
-  latency.
+  group is then bound by instruction throughput (~225 instructions per run-step including exp; at 2.6 GHz
+  and ~4 instructions per cycle that is ~22 ns), not by latency. The 8 ns goal needs ~3x fewer
+  instructions per run-step: SIMD across lanes (4-8 runs per vector) with a vectorized exp, which single
+  runs would then have to use too (bit-identity), i.e. our own exp instead of glibc's. Not done.
 * **Portable vs native** (`native.py`): the run loop is cloned per instruction set (baseline, x86-64-v3,
   x86-64-v4) and gives the same bits as -march=native wherever the table says "same bits". Full-batch
   AdamProxy (Eigen's GEMV, whose packet width is fixed by the baseline's SSE2 macros, not by the clone)
