@@ -342,6 +342,7 @@ python bench/precision.py         # late-time study: textbook loops vs our engin
 python bench/scaling.py           # time per step against d for every optimizer; ensemble speed-up
 python bench/engine.py --lanes    # only the lane-group section of engine.py (K runs interleaved per thread)
 python bench/native.py --native-python venv-native/bin/python   # portable default vs -march=native build
+python bench/instructions.py      # instructions per step (callgrind): portable clones vs x86-64-v3 and baseline builds
 python bench/walltime.py          # fixed point n = 1000, d = 2000 and `implicit-bias reproduce --quick`
 ```
 
@@ -385,9 +386,10 @@ README_NOTES = """## Reading the results
   and the samples far from the support (margin gap > ~745 above the smallest) get an exactly-zero
   coefficient without calling exp (5 of the 10 samples at 2.2M steps), while with eps = 1e-8 the margins
   stay ~20-30 and every step pays exp (plus the logistic's e / (1 + e) division below u = 50) on the step's
-  dependency chain: dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. Callgrind: ~166
-  instructions per step in both (eps = 0 vs 1e-8 at d = 2 differ by ~2%), ~51 of them in glibc's exp
-  (the exp@@GLIBC_2.29 wrapper ~16 + __exp_fma ~35).
+  dependency chain: dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. Callgrind (the
+  C++ driver, see the next note): 225 vs 229 instructions per step, ~51 of them in glibc's exp (the
+  exp@@GLIBC_2.29 wrapper ~16 + __exp_fma ~35). With eps = 1e-8 the step is latency-bound: lanes,
+  which overlap independent chains, recover 1.5x there (49.8 -> 33.0 ns at K = 8).
 * **Machines differ, and so do runs on one VM.** The earlier tables (2026-12-03 before 15:00 UTC) came from
   a KVM VM with an Intel CPU of family 6 model 167 (L2 4 MiB); the rows dated 18:00-18:40 UTC from another
   VM of the same kind with model 106 (Ice Lake server, L2 2.5 MiB, see Machine above). Single Inc-Adam at
@@ -402,11 +404,15 @@ README_NOTES = """## Reading the results
   and ~4 instructions per cycle that is ~22 ns), not by latency. The 8 ns goal needs ~3x fewer
   instructions per run-step: SIMD across lanes (4-8 runs per vector) with a vectorized exp, which single
   runs would then have to use too (bit-identity), i.e. our own exp instead of glibc's. Not done.
-* **Portable vs native** (`native.py`): the run loop is cloned per instruction set (baseline, x86-64-v3,
-  x86-64-v4) and gives the same bits as -march=native wherever the table says "same bits". Full-batch
-  AdamProxy (Eigen's GEMV, whose packet width is fixed by the baseline's SSE2 macros, not by the clone)
-  differs in the last bits and stays slower; the other full-batch / mini-batch paths are inlined into the
-  clones.
+* **Portable vs native** (`native.py`, `instructions.py`): the run loop is cloned per instruction set
+  (baseline, x86-64-v3, x86-64-v4) and gives the same bits as -march=native in every case of the table
+  (the full-batch sums run in a fixed order inside the clones since AdamProxy's last change). Wall-clock
+  ratios on a shared VM swing too much to show 10 % either way (0.75-1.64 in one run, cases where the
+  portable build is faster included); instruction counts do not: the portable binary's x86-64-v3 clone
+  executes within 3.2 % of a -march=x86-64-v3 build's instructions in all 25 cases (the same within
+  0.1 % in 21), and the baseline (SSE2) build executes 1.05-4.08x as many (2.1x for full-batch GD and
+  Signum: the "native is worth 2x" of the build without clones). valgrind does not emulate AVX-512, so
+  the x86-64-v4 clone against -march=native on an AVX-512 host is compared by wall clock only.
 """
 
 README_CHECKS = """## Built-in checks
@@ -425,6 +431,8 @@ README_CHECKS = """## Built-in checks
 * `engine.py --lanes`: before timing, every (K, threads) lane configuration must equal the single runs bit for
   bit (w and margins at 3 checkpoints), else it raises.
 * `native.py`: reports per case whether the portable and native builds give the same w after 3,000 steps.
+* `instructions.py`: raises unless the portable, x86-64-v3 and baseline builds of the driver give the same
+  bits of w in every case.
 """
 
 SECTIONS = [
@@ -434,6 +442,7 @@ SECTIONS = [
     ("precision", "Precision / late-time study (`bench/precision.py`)"),
     ("scaling", "Scaling with d, all optimizers (`bench/scaling.py`)"),
     ("native", "Portable vs native build (`bench/native.py`)"),
+    ("instructions", "Instructions per step, portable vs instruction-set builds (`bench/instructions.py`)"),
     ("walltime", "Wall times: fixed point and `reproduce --quick` (`bench/walltime.py`)"),
 ]
 
