@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -50,6 +51,16 @@ class Busy {
     }
     std::vector<const ib::RunBase<T>*> held_;
 };
+
+// The binding of a read-only property or method of a run: `get(run)` (a const member function or a
+// callable) under the busy guard.
+template <class T, class Get>
+auto guarded(Get get) {
+    return [get](const ib::RunBase<T>& run) {
+        Busy<T> busy(run);
+        return std::invoke(get, run);
+    };
+}
 
 // A RuntimeWarning for runs whose gradient scale sits at its cap (scale.hpp): they continue, but
 // their gradients are no longer exact.

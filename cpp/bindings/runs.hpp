@@ -53,49 +53,21 @@ void register_runs(py::module_& m, const char* suffix) {
             },
             py::arg("points").noconvert(),
             "Add checkpoint steps (uint64, sorted, each after the current step) to the grid.")
-        .def_property_readonly(
-            "grid_end",
-            [](const RunBase& run) {
-                Busy<T> busy(run);
-                return run.grid_end();
-            },
-            "The last planned checkpoint step (0 with no grid).")
-        .def_property_readonly(
-            "checkpoint_count",
-            [](const RunBase& run) {
-                Busy<T> busy(run);
-                return run.checkpoints().size();
-            },
-            "How many checkpoints are recorded.")
-        .def_property_readonly(
-            "recorded_now",
-            [](const RunBase& run) {
-                Busy<T> busy(run);
-                return run.recorded_now();
-            },
-            "True when the last recorded checkpoint is at the current step.")
-        .def_property_readonly("t",
-                               [](const RunBase& run) {
-                                   Busy<T> busy(run);
-                                   return run.t();
-                               })
-        .def_property_readonly("w",
-                               [](const RunBase& run) {
-                                   Busy<T> busy(run);
+        .def_property_readonly("grid_end", guarded<T>(&RunBase::grid_end),
+                               "The last planned checkpoint step (0 with no grid).")
+        .def_property_readonly("checkpoint_count",
+                               guarded<T>([](const RunBase& run) { return run.checkpoints().size(); }),
+                               "How many checkpoints are recorded.")
+        .def_property_readonly("recorded_now", guarded<T>(&RunBase::recorded_now),
+                               "True when the last recorded checkpoint is at the current step.")
+        .def_property_readonly("t", guarded<T>(&RunBase::t))
+        .def_property_readonly("w", guarded<T>([](const RunBase& run) {
                                    const auto& w = run.w();
                                    return to_array(std::vector<T>(w.data(), w.data() + w.size()));
-                               })
-        .def_property_readonly("scale_exponent",
-                               [](const RunBase& run) {
-                                   Busy<T> busy(run);
-                                   return run.scale_exponent();
-                               })
+                               }))
+        .def_property_readonly("scale_exponent", guarded<T>(&RunBase::scale_exponent))
         .def_property_readonly(
-            "scale_saturated",
-            [](const RunBase& run) {
-                Busy<T> busy(run);
-                return run.scale_saturated();
-            },
+            "scale_saturated", guarded<T>(&RunBase::scale_saturated),
             "True when the gradient scale sits at its cap while this optimizer needs it (gradients not exact).")
         .def_property_readonly("cost_per_step", &RunBase::cost_per_step)
         .def(
@@ -106,15 +78,8 @@ void register_runs(py::module_& m, const char* suffix) {
             },
             "Record a checkpoint at the current step.")
         .def("checkpoints",
-             [](const RunBase& run) {
-                 Busy<T> busy(run);
-                 return checkpoints_to_dict(run.checkpoints(), run.data().d());
-             })
-        .def("save_state",
-             [](const RunBase& run) {
-                 Busy<T> busy(run);
-                 return save_state<T>(run);
-             })
+             guarded<T>([](const RunBase& run) { return checkpoints_to_dict(run.checkpoints(), run.data().d()); }))
+        .def("save_state", guarded<T>(&save_state<T>))
         .def(
             "load_state",
             [](RunBase& run, const py::dict& state) {
