@@ -1,7 +1,7 @@
 // The data a run sees: z_i = y_i x_i, stored row-major so a sample is one contiguous row.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>

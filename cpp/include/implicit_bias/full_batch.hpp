@@ -17,7 +17,7 @@
 // margins u and the coefficients a (|l'(u_i)| 2^-E, scale.hpp) are n-vectors.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cstdint>
 #include <vector>

@@ -53,8 +53,8 @@ using NamedArrays = std::map<std::string, std::vector<T>>;
 
 namespace detail {
 
-template <class T>
-void rescale_vector(std::vector<T>& x, std::int64_t k) {
+template <class Array>
+void rescale_vector(Array& x, std::int64_t k) {
     for (auto& xi : x) xi = std::ldexp(xi, static_cast<int>(-k));
 }
 
@@ -65,6 +65,18 @@ const std::vector<T>& get_saved(const NamedArrays<T>& in, const std::string& nam
     if (it->second.size() != size)
         throw std::invalid_argument("saved optimizer state '" + name + "' has the wrong size");
     return it->second;
+}
+
+// Copy a saved array of the expected size into an optimizer's aligned state.
+template <class T>
+void load_saved(const NamedArrays<T>& in, const std::string& name, AlignedVector<T>& target) {
+    const auto& saved = get_saved(in, name, target.size());
+    target.assign(saved.begin(), saved.end());
+}
+
+template <class T>
+std::vector<T> to_saved(const AlignedVector<T>& x) {
+    return std::vector<T>(x.begin(), x.end());
 }
 
 // First t from which 1 - beta^(t+1) rounds to exactly 1 in every supported precision (beta^(t+1) < 2^-66),
@@ -114,7 +126,7 @@ struct StatelessBase {
 template <class T>
 struct MomentumBase {
     static constexpr bool stateless = false;
-    std::vector<T> m;
+    AlignedVector<T> m;
     T bound_m = 0;  // >= max_j |m_j|
 
     explicit MomentumBase(std::int64_t d) : m(static_cast<std::size_t>(d), T(0)) {}
@@ -126,11 +138,11 @@ struct MomentumBase {
         bound_m = std::ldexp(bound_m, static_cast<int>(-k));
     }
     void save(NamedArrays<T>& out) const {
-        out["m"] = m;
+        out["m"] = detail::to_saved(m);
         out["bound"] = {bound_m};
     }
     void load(const NamedArrays<T>& in) {
-        m = detail::get_saved(in, "m", m.size());
+        detail::load_saved(in, "m", m);
         bound_m = detail::get_saved(in, "bound", 1)[0];
     }
 };
@@ -175,10 +187,10 @@ struct Adam {
     static constexpr bool stateless = false;
     T beta1, beta2, eps;
     bool bias_correction;
-    std::vector<T> m, v;  // scaled by 2^-E and 2^-2E
-    T bound_m = 0;        // >= max_j |m_j|
-    T bound_v = 0;        // >= max_j v_j
-    T eps_scaled;         // eps * 2^-E
+    AlignedVector<T> m, v;  // scaled by 2^-E and 2^-2E
+    T bound_m = 0;          // >= max_j |m_j|
+    T bound_v = 0;          // >= max_j v_j
+    T eps_scaled;           // eps * 2^-E
     std::uint64_t bc1_saturation, bc2_saturation;
 
     Adam(const OptimizerParams& p, std::int64_t d)
@@ -245,13 +257,13 @@ struct Adam {
         eps_scaled = scale.to_scaled(eps);
     }
     void save(NamedArrays<T>& out) const {
-        out["m"] = m;
-        out["v"] = v;
+        out["m"] = detail::to_saved(m);
+        out["v"] = detail::to_saved(v);
         out["bound"] = {bound_m, bound_v};
     }
     void load(const NamedArrays<T>& in) {
-        m = detail::get_saved(in, "m", m.size());
-        v = detail::get_saved(in, "v", v.size());
+        detail::load_saved(in, "m", m);
+        detail::load_saved(in, "v", v);
         const auto& b = detail::get_saved(in, "bound", 2);
         bound_m = b[0];
         bound_v = b[1];
@@ -264,7 +276,7 @@ struct AdaGrad {
     static constexpr bool full_batch = false;
     static constexpr bool stateless = false;
     T eps;
-    std::vector<T> v;
+    AlignedVector<T> v;
     T bound_v = 0;
     T eps_scaled;
 
@@ -292,11 +304,11 @@ struct AdaGrad {
         eps_scaled = scale.to_scaled(eps);
     }
     void save(NamedArrays<T>& out) const {
-        out["v"] = v;
+        out["v"] = detail::to_saved(v);
         out["bound"] = {bound_v};
     }
     void load(const NamedArrays<T>& in) {
-        v = detail::get_saved(in, "v", v.size());
+        detail::load_saved(in, "v", v);
         bound_v = detail::get_saved(in, "bound", 1)[0];
     }
 };

@@ -2,7 +2,7 @@
 // K checkpoints take O(K d) memory whatever the number of steps.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -5,7 +5,7 @@
 // checkpoints are recorded by recorder.hpp, the full-batch sums live in full_batch.hpp.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -252,7 +252,7 @@ class Run final : public RunBase<T> {
     // 2^-kScaleBits, so none underflows to 0. Every pass either returns or moves E (bounded: E moves
     // to its target at once, a further pass only follows rounding), and after kMaxShifts passes the
     // coefficients are taken as they are.
-    void compute_coefficients(const std::int64_t* indices, std::int64_t size) {
+    IB_HOT void compute_coefficients(const std::int64_t* indices, std::int64_t size) {
         const auto& data = *data_;
         for (int pass = 0; pass < kMaxShifts; ++pass) {
             bool restart = false;

@@ -4,7 +4,7 @@
 // so that runs of different configurations share one ensemble loop. Knows nothing of Python.
 #pragma once
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
