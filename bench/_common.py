@@ -341,7 +341,8 @@ python bench/peers.py             # the same per-sample Adam in NumPy / PyTorch 
 python bench/precision.py         # late-time study: textbook loops vs our engine out to 1e9 steps
 python bench/scaling.py           # time per step against d for every optimizer; ensemble speed-up
 python bench/engine.py --lanes    # only the lane-group section of engine.py (K runs interleaved per thread)
-python bench/native.py --native-python venv-native/bin/python   # portable default vs -march=native build
+python bench/native.py            # portable default vs -march=native, the C++ step driver (--native-python: the module)
+python bench/eps_path.py          # eps = 1e-8 + bias correction vs eps = 0 at equal work per step
 python bench/instructions.py      # instructions per step (callgrind): portable clones vs x86-64-v3 and baseline builds
 python bench/walltime.py          # fixed point n = 1000, d = 2000 and `implicit-bias reproduce --quick`
 ```
@@ -384,12 +385,15 @@ README_NOTES = """## Reading the results
   beta^(t+1) < 2^-66, t >= ~45.7k for beta2 = 0.999; before that two pow() per step and a second division per
   coordinate, PyTorch's order, kept). The difference is the regime: with eps = 0 the margins grow linearly
   and the samples far from the support (margin gap > ~745 above the smallest) get an exactly-zero
-  coefficient without calling exp (5 of the 10 samples at 2.2M steps), while with eps = 1e-8 the margins
-  stay ~20-30 and every step pays exp (plus the logistic's e / (1 + e) division below u = 50) on the step's
-  dependency chain: dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. Callgrind (the
-  C++ driver, see the next note): 225 vs 229 instructions per step, ~51 of them in glibc's exp (the
-  exp@@GLIBC_2.29 wrapper ~16 + __exp_fma ~35). With eps = 1e-8 the step is latency-bound: lanes,
-  which overlap independent chains, recover 1.5x there (49.8 -> 33.0 ns at K = 8).
+  coefficient without calling exp, while with eps = 1e-8 the margins stay ~20-30 and every step pays exp
+  (plus the logistic's e / (1 + e) division below u = 50) on the step's dependency chain:
+  dot -> exp -> divide -> g^2 -> sqrt -> + eps -> divide -> w. `eps_path.py` (2026-12-04, AMD EPYC VM)
+  measures it: on the bench data 21.0 (eps = 0) vs 39.4 ns/step (eps + bc); on one row repeated n times
+  (every step computes exp in both paths) with the exponential loss (no division in either) 35.1 vs
+  38.3 ns/step (1.09x); at d = 1000, where the coordinate loop dominates, 1.041 vs 1.072 ns/coord-step
+  (1.03x). Callgrind (the C++ driver): 225 vs 229 instructions per step, ~51 of them in glibc's exp.
+  With eps = 1e-8 the step is latency-bound: lanes, which overlap independent chains, recover 1.5x there
+  (49.8 -> 33.0 ns at K = 8 on the Ice Lake VM).
 * **Machines differ, and so do runs on one VM.** The earlier tables (2026-12-03 before 15:00 UTC) came from
   a KVM VM with an Intel CPU of family 6 model 167 (L2 4 MiB); the rows dated 18:00-18:40 UTC from another
   VM of the same kind with model 106 (Ice Lake server, L2 2.5 MiB, see Machine above). Single Inc-Adam at
@@ -405,14 +409,20 @@ README_NOTES = """## Reading the results
   instructions per run-step: SIMD across lanes (4-8 runs per vector) with a vectorized exp, which single
   runs would then have to use too (bit-identity), i.e. our own exp instead of glibc's. Not done.
 * **Portable vs native** (`native.py`, `instructions.py`): the run loop is cloned per instruction set
-  (baseline, x86-64-v3, x86-64-v4) and gives the same bits as -march=native in every case of the table
-  (the full-batch sums run in a fixed order inside the clones since AdamProxy's last change). Wall-clock
-  ratios on a shared VM swing too much to show 10 % either way (0.75-1.64 in one run, cases where the
-  portable build is faster included); instruction counts do not: the portable binary's x86-64-v3 clone
-  executes within 3.2 % of a -march=x86-64-v3 build's instructions in all 25 cases (the same within
-  0.1 % in 21), and the baseline (SSE2) build executes 1.05-4.08x as many (2.1x for full-batch GD and
-  Signum: the "native is worth 2x" of the build without clones). valgrind does not emulate AVX-512, so
-  the x86-64-v4 clone against -march=native on an AVX-512 host is compared by wall clock only.
+  (baseline, x86-64-v3, x86-64-v4) and gives the same bits as -march=native in every case of the table.
+  Wall-clock ratios of the Python module in two venvs swung too much on a shared VM to show 10 % either
+  way (0.75-1.64 on 2026-12-03); `native.py` now times the C++ step driver (no Python in the loop, one
+  process per case and build, pinned, 7 alternating rounds), whose times repeat within ~2 %. On an AVX-512
+  host (AMD EPYC, 2026-12-04) that showed two real gaps of the x86-64-v4 clone, both fixed without changing
+  a bit: (1) the SSE2 baseline's Eigen and glibc's malloc align to 16 bytes, so the clone's 64-byte loads
+  straddled cache lines (full-batch GD 1.35x, AdamProxy 1.15x, Signum 1.22x of native): per-coordinate
+  storage is now 64-byte aligned in every build (`EIGEN_MAX_ALIGN_BYTES=64`, `AlignedVector`); (2) GCC does
+  not inline a plain `inline` function into a `target_clones` body, so the logistic's `abs_deriv` and the
+  batch coefficients were calls into baseline code (Signum d = 2 1.27x): both are forced inline now. After
+  that 24 of 25 cases are within 10 % (median ratios 0.94-1.06 but GD at d = 2, 1.10). Instruction counts
+  (callgrind, AVX2 host): the portable binary's x86-64-v3 clone executes within 3.2 % of a -march=x86-64-v3
+  build's instructions in all 25 cases, and the baseline (SSE2) build 1.05-4.08x as many (2.1x for
+  full-batch GD and Signum: the "native is worth 2x" of the build without clones).
 """
 
 README_CHECKS = """## Built-in checks
@@ -430,7 +440,9 @@ README_CHECKS = """## Built-in checks
   1-thread one bit for bit.
 * `engine.py --lanes`: before timing, every (K, threads) lane configuration must equal the single runs bit for
   bit (w and margins at 3 checkpoints), else it raises.
-* `native.py`: reports per case whether the portable and native builds give the same w after 3,000 steps.
+* `native.py`: reports per case whether the portable and native builds give the same w (after 3,000 steps;
+  with the C++ driver, after the timed steps).
+* `eps_path.py`: every timed run must have moved w.
 * `instructions.py`: raises unless the portable, x86-64-v3 and baseline builds of the driver give the same
   bits of w in every case.
 """
@@ -438,17 +450,19 @@ README_CHECKS = """## Built-in checks
 SECTIONS = [
     ("engine", "Engine speed (`bench/engine.py`)"),
     ("engine_lanes", "Lane groups (`bench/engine.py --lanes`)"),
+    ("eps_path", "eps > 0 path at equal margins (`bench/eps_path.py`)"),
     ("peers", "Peers (`bench/peers.py`)"),
     ("precision", "Precision / late-time study (`bench/precision.py`)"),
     ("scaling", "Scaling with d, all optimizers (`bench/scaling.py`)"),
-    ("native", "Portable vs native build (`bench/native.py`)"),
+    ("native_driver", "Portable vs native build, C++ driver (`bench/native.py`)"),
+    ("native", "Portable vs native build, Python module (`bench/native.py --native-python`)"),
     ("instructions", "Instructions per step, portable vs instruction-set builds (`bench/instructions.py`)"),
     ("walltime", "Wall times: fixed point and `reproduce --quick` (`bench/walltime.py`)"),
 ]
 
 
 #: Result files (bench/results/<name>.json) whose "goals" rows the goals-at-a-glance table lists.
-GOAL_FILES = ("engine_lanes", "native", "walltime")
+GOAL_FILES = ("engine_lanes", "eps_path", "native_driver", "native", "walltime")
 
 
 def goals_summary() -> str:

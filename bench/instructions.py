@@ -27,73 +27,27 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+import _driver as D  # noqa: E402
 
-DRIVER = C.BENCH / "drivers" / "step_driver.cpp"
-# The package's portable floating-point flags (CMakeLists.txt: IB_FP_FLAGS) at -O3.
-FLAGS = [
-    "-std=c++17",
-    "-O3",
-    "-DNDEBUG",
-    "-ffp-contract=off",
-    "-fno-fast-math",
-    "-fno-math-errno",
-    "-fno-trapping-math",
-]
 BUILDS = {
-    "portable": ["-DIMPLICIT_BIAS_DISPATCH"],
+    "portable": D.PORTABLE,
     "x86-64-v3": ["-march=x86-64-v3"],
     "baseline": [],
 }
-KINDS = {"GD": 0, "SignGD": 1, "Adam": 2, "AdamProxy": 3, "Signum": 4, "AdaGrad": 5, "Lion": 6}
-# (label, kind, extra driver args, n, d, batch, warm-up steps, short and long step counts)
-CASES = [
-    (name, kind, extra, n, d, 1, warm, s1, s2)
-    for (n, d, warm, s1, s2) in ((10, 2, 60_000, 20_000, 60_000), (10, 100, 5_000, 2_000, 6_000), (10, 1000, 1_000, 300, 900))
-    for name, kind, extra in (
-        ("GD", "GD", []),
-        ("SignGD", "SignGD", []),
-        ("Adam", "Adam", []),
-        ("Adam eps=1e-8+bc", "Adam", ["1e-8", "1"]),
-        ("Signum", "Signum", ["0", "0", "0.9"]),
-        ("AdaGrad", "AdaGrad", []),
-        ("Lion", "Lion", []),
-    )
-] + [
-    (name, kind, extra, 100, 1000, 100, 20, 20, 60)
-    for name, kind, extra in (
-        ("GD (full batch)", "GD", []),
-        ("Signum (full batch)", "Signum", ["0", "0", "0.9"]),
-        ("Det-Adam (full batch)", "Adam", []),
-        ("AdamProxy", "AdamProxy", []),
-    )
-]  # fmt: skip
-
-
-def eigen_include() -> Path:
-    path = Path(sysconfig.get_paths()["purelib"]) / "cmeel.prefix" / "include" / "eigen3"
-    if not (path / "Eigen" / "Core").exists():
-        raise SystemExit(f"Eigen not found at {path}: pip install cmeel-eigen")
-    return path
+# Short and long step counts per (n, d), counted after the same warm-up (_driver.WARM_UP).
+STEPS = {(10, 2): (20_000, 60_000), (10, 100): (2_000, 6_000), (10, 1000): (300, 900), (100, 1000): (20, 60)}
 
 
 def build(out: Path) -> dict[str, Path]:
-    cxx = shutil.which("c++") or shutil.which("g++")
-    if cxx is None or shutil.which("valgrind") is None:
-        raise SystemExit("instructions.py needs a C++ compiler and valgrind")
-    include = ["-I", str(C.ROOT / "cpp" / "include"), "-I", str(eigen_include())]
-    binaries = {}
-    for name, extra in BUILDS.items():
-        binary = out / f"step_driver_{name}"
-        subprocess.run([cxx, *FLAGS, *extra, *include, str(DRIVER), "-o", str(binary)], check=True)
-        binaries[name] = binary
-    return binaries
+    if shutil.which("valgrind") is None:
+        raise SystemExit("instructions.py needs valgrind")
+    return {name: D.compile_driver(out / f"step_driver_{name}", extra) for name, extra in BUILDS.items()}
 
 
 def count(binary: Path, args: list[str]) -> tuple[int, str]:
@@ -107,22 +61,23 @@ def count(binary: Path, args: list[str]) -> tuple[int, str]:
     found = re.search(r"Collected\s*:\s*([\d,]+)", proc.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count from callgrind:\n{proc.stderr[-2000:]}")
-    return int(found.group(1).replace(",", "")), proc.stdout.strip()
+    return int(found.group(1).replace(",", "")), proc.stdout.split()[0]
 
 
 def main() -> None:
     args = C.parse_args(__doc__.splitlines()[0])
     t_start = time.perf_counter()
-    cases = CASES[::3] if args.quick else CASES
+    cases = D.CASES[::3] if args.quick else D.CASES
     rows, records = [], []
     with tempfile.TemporaryDirectory(prefix="ib-instructions-") as tmp:
         binaries = build(Path(tmp))
-        for name, kind, extra, n, d, b, warm, s1, s2 in cases:
+        for case in cases:
+            name, n, d, b = case.name, case.n, case.d, case.batch
+            warm, (s1, s2) = D.WARM_UP[(n, d)], STEPS[(n, d)]
             per_step, prints = {}, set()
             for build_name, binary in binaries.items():
-                base = [str(KINDS[kind]), str(n), str(d), str(b), str(warm)]
-                short, _ = count(binary, [*base, str(s1), *extra])
-                long, fingerprint = count(binary, [*base, str(s2), *extra])
+                short, _ = count(binary, D.driver_args(case, warm, s1))
+                long, fingerprint = count(binary, D.driver_args(case, warm, s2))
                 per_step[build_name] = (long - short) / (s2 - s1)
                 prints.add(fingerprint)
             if len(prints) != 1:

@@ -4,10 +4,12 @@
 //
 // kind is implicit_bias::OptimizerKind as an int. The data are n Gaussian rows (seeded), signed by a
 // Gaussian teacher so that they are separable; lr = 0.1, cyclic order, logistic loss, w0 = 0. The run
-// advances to <warm-up steps>, then to <warm-up steps> + <steps>; it prints the bits of the final w
-// (hex), so that builds can be compared for identical results.
+// advances to <warm-up steps>, then to <warm-up steps> + <steps>; it prints a fingerprint of the bits
+// of the final w (hex), so that builds can be compared for identical results, and the wall-clock ns
+// per step of the second advance (steady_clock; bench/native.py --driver).
 #include <implicit_bias/implicit_bias.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -43,13 +45,16 @@ int main(int argc, char** argv) {
     auto data = std::make_shared<ib::Dataset<double>>(z);
     auto run = ib::make_run<double>(data, ib::Vector<double>::Zero(d), c);
     run->advance(warm);
+    const auto start = std::chrono::steady_clock::now();
     run->advance(warm + steps);
+    const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
     std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the bits of w
     for (int j = 0; j < d; ++j) {
         std::uint64_t bits;
         std::memcpy(&bits, &run->w()[j], sizeof bits);
         h = (h ^ bits) * 1099511628211ull;
     }
-    std::printf("%016llx\n", static_cast<unsigned long long>(h));
+    std::printf("%016llx %.3f\n", static_cast<unsigned long long>(h),
+                elapsed.count() / static_cast<double>(steps ? steps : 1));
     return 0;
 }
