@@ -31,6 +31,7 @@ from .claims import (
 from .compare import prediction_metrics
 from .config import config_key, normalize_config
 from .execute import execute
+from .figure_pool import FigurePool, figure_workers
 from .report import ClaimResult, Summary
 from .run import theory_record
 from .store import Cell, DataCache, Store, atomic_write_text, prepare_out_dir
@@ -145,127 +146,133 @@ def reproduce(
         desc="reproduce",
         resume=resume,
     )
-    theory_cache: dict[str, dict[str, Any]] = {}
-    claim_results: list[ClaimResult] = []
-    for num in numbers:
-        cdef = defs[num]
-        rows: list[dict[str, Any]] = []
-        notes: list[str] = []
-        for k, spec in enumerate(cdef.runs):
-            cell = cells[(num, k)]
-            traj, record = results[cell.key]
-            X, y, sha = cache.data(cell.config["data"])
-            refs = cache.references(cell.config["data"])
-            for note in refs.notes:
-                text = f"{DATA_LABEL.get(cell.config['data'].get('name'), 'data')}: {note}"
-                if text not in notes:
-                    notes.append(text)
-            m = record["metrics"]
-            kind, thr, overridden = _prediction_for(predictions, num, spec)
-            if kind in MATCHED_KINDS:
-                m = {**m, **prediction_metrics(traj.w[-1], X, y, cache.prediction(cell.config), refs)}
-                if kind == "epoch_map":
-                    em = cache.prediction(cell.config, finite_beta2=True)
-                    m.update(prediction_metrics(traj.w[-1], X, y, em, refs, name="epoch_map"))
-            row: dict[str, Any] = {
-                "label": spec.label,
-                "group": spec.group,
-                "x": spec.x,
-                "key": cell.key,
-                "config": cell.config,
-                "metrics": m,
-                "prediction": kind,
-                "threshold": thr,
-                "overridden": overridden,
-                "linf_unique": refs.linf_unique,
-            }
-            if kind is not None:
-                ok, crit, _ = evaluate(kind, thr, m, refs)
-                row.update(result="PASS" if ok else "FAIL", criterion=crit)
-            if theory:
-                tkey = json.dumps(
-                    [sha, cell.config["optimizer"], cell.config["batch_size"], cell.config["order"]], sort_keys=True
-                )
-                if tkey not in theory_cache:
-                    theory_cache[tkey] = theory_record(X, y, cell.config)
-                row["theory"] = theory_cache[tkey]["kind"]
-                row["theory_reason"] = theory_cache[tkey]["reason"]
-                row["theory_confidence"] = theory_cache[tkey].get("confidence", "")
-            rows.append(row)
-        judged = [r for r in rows if "result" in r]
-        status = "REPORT"
-        if judged:
-            status = "PASS" if all(r["result"] == "PASS" for r in judged) else "FAIL"
-        check_text = ""
-        if cdef.check is not None:
-            ok, check_text = cdef.check(rows)
-            check_text = f"{check_text} — **{'PASS' if ok else 'FAIL' if ok is False else 'n/a'}**"
-            if ok is False:
-                status = "FAIL"
-            elif ok and status == "REPORT":
-                status = "PASS"
-        if any(r["overridden"] for r in rows):
-            notes.append(
-                "Predictions overridden by the caller (predictions=...): PASS/FAIL is judged against the override."
-            )
-        result = ClaimResult(num, cdef.title, cdef.statement, cdef.setting, status, rows, check_text, None, notes)
-        fig_name = f"claim{num}.png"
-        trajs = {r["label"]: results[r["key"]][0] for r in rows}
-        plots.claim_figure(result, trajs, path=out / fig_name, kind=cdef.plot, x_label=cdef.x_label)
-        result.figure = fig_name
-        claim_results.append(result)
-    extra: dict[str, Any] = {}
-    if illustration:
-        X2, y2, _ = cache.data(DATA_2D)
-        refs2 = cache.references(DATA_2D)
-        specs = illustration_runs(quick)
-        records = {spec.label: results[cells[(0, k)].key] for k, spec in enumerate(specs)}
-        finals = {label: traj.w[-1] for label, (traj, _) in records.items()}
-        nearest = {label: rec["metrics"]["nearest"] for label, (_, rec) in records.items()}
-        dist = {spec.label: records[spec.label][1]["metrics"][f"dist_{spec.expect}"] for spec in specs}
-        short = {"l2": "l2", "linf": "l-inf", "fixed_point": "w*"}
-        notes = {
-            spec.label: f"1-cos to {short[spec.expect]} = {dist[spec.label]:.1e} (nearest: {nearest[spec.label]})"
-            for spec in specs
-        }
-        plots.decision_boundaries(
-            X2,
-            y2,
-            finals,
-            references=refs2,
-            notes=notes,
-            path=out / "illustration_2d.png",
-            title=(
-                f"d = 2 example after {specs[0].config['steps']:.0e} steps; w* = l-inf on these data\n(in d = 2, w* "
-                "usually coincides with l2 or l-inf, not always)"
-            ),
-        )
-        extra = {
-            "figure": "illustration_2d.png",
-            "data": DATA_2D,
-            "nearest": nearest,
-            "expected": {spec.label: spec.expect for spec in specs},
-            "dist_expected": dist,
-        }
-    real: dict[str, Any] = {}
-    if real_specs:
-        refs_real = cache.references(normalize_config(real_specs[0].config)["data"])
-        real = {
-            "data": "scikit-learn digits, classes 0 vs 1 (standardized, all-zero pixels dropped)",
-            "notes": list(refs_real.notes),
-            "runs": [
-                {
+    # The figures are drawn by worker processes (one per core) while the claims are judged; the
+    # block waits for all of them before the summary is written.
+    with FigurePool(
+        figure_workers(threads, len(numbers) + int(illustration) + int(bool({6, 7} & set(numbers))))
+    ) as figures:
+        theory_cache: dict[str, dict[str, Any]] = {}
+        claim_results: list[ClaimResult] = []
+        for num in numbers:
+            cdef = defs[num]
+            rows: list[dict[str, Any]] = []
+            notes: list[str] = []
+            for k, spec in enumerate(cdef.runs):
+                cell = cells[(num, k)]
+                traj, record = results[cell.key]
+                X, y, sha = cache.data(cell.config["data"])
+                refs = cache.references(cell.config["data"])
+                for note in refs.notes:
+                    text = f"{DATA_LABEL.get(cell.config['data'].get('name'), 'data')}: {note}"
+                    if text not in notes:
+                        notes.append(text)
+                m = record["metrics"]
+                kind, thr, overridden = _prediction_for(predictions, num, spec)
+                if kind in MATCHED_KINDS:
+                    m = {**m, **prediction_metrics(traj.w[-1], X, y, cache.prediction(cell.config), refs)}
+                    if kind == "epoch_map":
+                        em = cache.prediction(cell.config, finite_beta2=True)
+                        m.update(prediction_metrics(traj.w[-1], X, y, em, refs, name="epoch_map"))
+                row: dict[str, Any] = {
                     "label": spec.label,
-                    "steps": results[cells[(-1, k)].key][1]["metrics"]["steps"],
-                    **{
-                        key: results[cells[(-1, k)].key][1]["metrics"].get(key)
-                        for key in ("dist_l2", "dist_linf", "dist_fixed_point", "ratio_linf", "nearest")
-                    },
+                    "group": spec.group,
+                    "x": spec.x,
+                    "key": cell.key,
+                    "config": cell.config,
+                    "metrics": m,
+                    "prediction": kind,
+                    "threshold": thr,
+                    "overridden": overridden,
+                    "linf_unique": refs.linf_unique,
                 }
-                for k, spec in enumerate(real_specs)
-            ],
-        }
-    transition = _transition(claim_results, results, cache, out) if {6, 7} & set(numbers) else {}
+                if kind is not None:
+                    ok, crit, _ = evaluate(kind, thr, m, refs)
+                    row.update(result="PASS" if ok else "FAIL", criterion=crit)
+                if theory:
+                    tkey = json.dumps(
+                        [sha, cell.config["optimizer"], cell.config["batch_size"], cell.config["order"]], sort_keys=True
+                    )
+                    if tkey not in theory_cache:
+                        theory_cache[tkey] = theory_record(X, y, cell.config)
+                    row["theory"] = theory_cache[tkey]["kind"]
+                    row["theory_reason"] = theory_cache[tkey]["reason"]
+                    row["theory_confidence"] = theory_cache[tkey].get("confidence", "")
+                rows.append(row)
+            judged = [r for r in rows if "result" in r]
+            status = "REPORT"
+            if judged:
+                status = "PASS" if all(r["result"] == "PASS" for r in judged) else "FAIL"
+            check_text = ""
+            if cdef.check is not None:
+                ok, check_text = cdef.check(rows)
+                check_text = f"{check_text} — **{'PASS' if ok else 'FAIL' if ok is False else 'n/a'}**"
+                if ok is False:
+                    status = "FAIL"
+                elif ok and status == "REPORT":
+                    status = "PASS"
+            if any(r["overridden"] for r in rows):
+                notes.append(
+                    "Predictions overridden by the caller (predictions=...): PASS/FAIL is judged against the override."
+                )
+            result = ClaimResult(num, cdef.title, cdef.statement, cdef.setting, status, rows, check_text, None, notes)
+            fig_name = f"claim{num}.png"
+            trajs = {r["label"]: results[r["key"]][0] for r in rows}
+            figures.submit(plots.claim_figure, result, trajs, path=out / fig_name, kind=cdef.plot, x_label=cdef.x_label)
+            result.figure = fig_name
+            claim_results.append(result)
+        extra: dict[str, Any] = {}
+        if illustration:
+            X2, y2, _ = cache.data(DATA_2D)
+            refs2 = cache.references(DATA_2D)
+            specs = illustration_runs(quick)
+            records = {spec.label: results[cells[(0, k)].key] for k, spec in enumerate(specs)}
+            finals = {label: traj.w[-1] for label, (traj, _) in records.items()}
+            nearest = {label: rec["metrics"]["nearest"] for label, (_, rec) in records.items()}
+            dist = {spec.label: records[spec.label][1]["metrics"][f"dist_{spec.expect}"] for spec in specs}
+            short = {"l2": "l2", "linf": "l-inf", "fixed_point": "w*"}
+            notes = {
+                spec.label: f"1-cos to {short[spec.expect]} = {dist[spec.label]:.1e} (nearest: {nearest[spec.label]})"
+                for spec in specs
+            }
+            figures.submit(
+                plots.decision_boundaries,
+                X2,
+                y2,
+                finals,
+                references=refs2,
+                notes=notes,
+                path=out / "illustration_2d.png",
+                title=(
+                    f"d = 2 example after {specs[0].config['steps']:.0e} steps; w* = l-inf on these data\n(in d = 2, w* "
+                    "usually coincides with l2 or l-inf, not always)"
+                ),
+            )
+            extra = {
+                "figure": "illustration_2d.png",
+                "data": DATA_2D,
+                "nearest": nearest,
+                "expected": {spec.label: spec.expect for spec in specs},
+                "dist_expected": dist,
+            }
+        real: dict[str, Any] = {}
+        if real_specs:
+            refs_real = cache.references(normalize_config(real_specs[0].config)["data"])
+            real = {
+                "data": "scikit-learn digits, classes 0 vs 1 (standardized, all-zero pixels dropped)",
+                "notes": list(refs_real.notes),
+                "runs": [
+                    {
+                        "label": spec.label,
+                        "steps": results[cells[(-1, k)].key][1]["metrics"]["steps"],
+                        **{
+                            key: results[cells[(-1, k)].key][1]["metrics"].get(key)
+                            for key in ("dist_l2", "dist_linf", "dist_fixed_point", "ratio_linf", "nearest")
+                        },
+                    }
+                    for k, spec in enumerate(real_specs)
+                ],
+            }
+        transition = _transition(claim_results, results, cache, out, figures) if {6, 7} & set(numbers) else {}
     summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra, transition, real)
     atomic_write_text(out / "summary.json", json.dumps(summary.to_json(), indent=1))
     atomic_write_text(out / "summary.md", summary.to_markdown())
@@ -273,7 +280,7 @@ def reproduce(
 
 
 def _transition(
-    claim_results: list[ClaimResult], results: Mapping[str, Any], cache: DataCache, out: Path
+    claim_results: list[ClaimResult], results: Mapping[str, Any], cache: DataCache, out: Path, figures: FigurePool
 ) -> dict[str, Any]:
     """Draw ``transition.png`` from claims 6, 7 (batch size, order) and 9 (beta2): predicted curves
     for b = 1 .. n and every order, with the claims' runs as markers (our extension)."""
@@ -289,7 +296,8 @@ def _transition(
             epoch_maps[b2] = np.asarray(limit["w"])
         inc_adam.append((b2, results[r["key"]][0].w[-1]))
     data = transition_data(X, y, runs, epoch_maps=epoch_maps, inc_adam=inc_adam)
-    plots.transition_figure(
+    figures.submit(
+        plots.transition_figure,
         data["predicted"],
         data["measured"],
         beta2=data["beta2"],
