@@ -142,7 +142,7 @@ class Run final : public RunBase<T> {
         } else if constexpr (Opt<T>::full_batch) {
             full_step(lr);
         } else {
-            batch_step(lr);
+            batch_step<D>(lr);
         }
         end_step();
     }
@@ -226,8 +226,11 @@ class Run final : public RunBase<T> {
     // and full-batch GD / SignGD / Signum / Adam; stateless optimizers at b = 1). The gradient sum is a
     // plain loop, not an Eigen expression: Eigen picks its packets from the baseline's macros (SSE2)
     // whatever the clone; the operations (grad_j - c z_ij, in sample order) are the same.
+    // D > 0: d known at compile time (as in the phased step), so GCC unrolls the d = 2 loops instead of
+    // emitting vector loops with runtime trip counts (GD at d = 2: 1.10x of -march=native before).
+    template <int D = 0>
     IB_HOT void batch_step(T lr) {
-        const std::int64_t d = data_->d();
+        const std::int64_t d = columns<D>();
         const Batch batch = sampler_.next();
         for (std::int64_t k = 0; k < batch.size; ++k)
             margins_[static_cast<std::size_t>(k)] = dot(data_->row(batch.indices[k]), w_.data(), d);
