@@ -396,9 +396,11 @@ README_NOTES = """## Reading the results
   (49.8 -> 33.0 ns at K = 8 on the Ice Lake VM).
 * **Machines differ, and so do runs on one VM.** The earlier tables (2026-12-03 before 15:00 UTC) came from
   a KVM VM with an Intel CPU of family 6 model 167 (L2 4 MiB); the rows dated 18:00-18:40 UTC from another
-  VM of the same kind with model 106 (Ice Lake server, L2 2.5 MiB, see Machine above). Single Inc-Adam at
-  d = 2, eps = 0: 13.0 ns/step on the first (idle), 25.7 ns/step on the second (idle), and 26-66 ns/step
-  there in separate processes minutes apart; the 8-lane group at d = 2: 14.7 vs 27.9 ns per run-step.
+  VM of the same kind with model 106 (Ice Lake server, L2 2.5 MiB); the rows dated 2026-12-04 from a VM
+  with an AMD EPYC of family 25 model 17 (AVX-512, L2 1 MiB per core, see Machine above). Single Inc-Adam
+  at d = 2, eps = 0: 13.0 ns/step on the first (idle), 25.7 ns/step on the second (idle), and 26-66 ns/step
+  there in separate processes minutes apart, 20.6 on the third; the 8-lane group at d = 2: 14.7, 27.9 and
+  17.0 ns per run-step.
   Instruction counts do not depend on the machine's mood: callgrind on the same loop (a C++ driver of the
   headers, the bench data, 200,000 steady-state steps) gives 204 instructions per step at commit 8de234a,
   238 after the bounded rescale loops (4a8cc07), 225 on main now (eps = 0; 229 with eps = 1e-8 + bias
@@ -411,18 +413,22 @@ README_NOTES = """## Reading the results
 * **Portable vs native** (`native.py`, `instructions.py`): the run loop is cloned per instruction set
   (baseline, x86-64-v3, x86-64-v4) and gives the same bits as -march=native in every case of the table.
   Wall-clock ratios of the Python module in two venvs swung too much on a shared VM to show 10 % either
-  way (0.75-1.64 on 2026-12-03); `native.py` now times the C++ step driver (no Python in the loop, one
-  process per case and build, pinned, 7 alternating rounds), whose times repeat within ~2 %. On an AVX-512
-  host (AMD EPYC, 2026-12-04) that showed two real gaps of the x86-64-v4 clone, both fixed without changing
-  a bit: (1) the SSE2 baseline's Eigen and glibc's malloc align to 16 bytes, so the clone's 64-byte loads
-  straddled cache lines (full-batch GD 1.35x, AdamProxy 1.15x, Signum 1.22x of native): per-coordinate
-  storage is now 64-byte aligned in every build (`EIGEN_MAX_ALIGN_BYTES=64`, `AlignedVector`); (2) GCC does
-  not inline a plain `inline` function into a `target_clones` body, so the logistic's `abs_deriv` and the
-  batch coefficients were calls into baseline code (Signum d = 2 1.27x): both are forced inline now. After
-  that 24 of 25 cases are within 10 % (median ratios 0.94-1.06 but GD at d = 2, 1.10). Instruction counts
-  (callgrind, AVX2 host): the portable binary's x86-64-v3 clone executes within 3.2 % of a -march=x86-64-v3
-  build's instructions in all 25 cases, and the baseline (SSE2) build 1.05-4.08x as many (2.1x for
-  full-batch GD and Signum: the "native is worth 2x" of the build without clones).
+  way (0.75-1.64 on 2026-12-03); `native.py` now times the C++ step driver by default (no Python in the
+  loop, one process per case and build, pinned, 7 alternating rounds), whose times repeat within ~2 %.
+  On an AVX-512 host (AMD EPYC, 2026-12-04) that found four gaps of the x86-64-v4 clone, all closed
+  without changing a bit: (1) the SSE2 baseline's Eigen and glibc's malloc align to 16 bytes, so the
+  clone's 64-byte loads straddled cache lines (full-batch GD 1.35x, AdamProxy 1.15x, Signum 1.22x of
+  native): per-coordinate storage is 64-byte aligned in every build now (`EIGEN_MAX_ALIGN_BYTES=64`,
+  `AlignedVector`); (2) GCC does not inline a plain `inline` function into a `target_clones` body, so the
+  logistic's `abs_deriv` and the batch coefficients were calls into baseline code (Signum d = 2 1.27x):
+  forced inline; (3) GD and SignGD at b = 1 step through `batch_step`, whose loops had a runtime d: with
+  d = 2 known at compile time (as in Adam's phased step) GD went from 42.3 to 29.0 ns/step (native 28.9);
+  (4) under pybind11's default link-time optimization GCC packed Lion's two coordinates into one vector
+  assembled through the stack (module: 14.2 vs 11.0 ns/step): the module is built without LTO now. After
+  that all 25 cases are within 10 % in the driver table (worst 1.06). Instruction counts (callgrind, AVX2
+  host, before these changes): the portable binary's x86-64-v3 clone executes within 3.2 % of a
+  -march=x86-64-v3 build's instructions in all 25 cases, and the baseline (SSE2) build 1.05-4.08x as many
+  (2.1x for full-batch GD and Signum: the "native is worth 2x" of the build without clones).
 """
 
 README_CHECKS = """## Built-in checks
