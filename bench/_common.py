@@ -425,10 +425,10 @@ README_NOTES = """## Reading the results
   d = 2 known at compile time (as in Adam's phased step) GD went from 42.3 to 29.0 ns/step (native 28.9);
   (4) under pybind11's default link-time optimization GCC packed Lion's two coordinates into one vector
   assembled through the stack (module: 14.2 vs 11.0 ns/step): the module is built without LTO now. After
-  that all 25 cases are within 10 % in the driver table (worst 1.06). Instruction counts (callgrind, AVX2
-  host, before these changes): the portable binary's x86-64-v3 clone executes within 3.2 % of a
-  -march=x86-64-v3 build's instructions in all 25 cases, and the baseline (SSE2) build 1.05-4.08x as many
-  (2.1x for full-batch GD and Signum: the "native is worth 2x" of the build without clones).
+  that all 25 cases are within 10 % in the driver table (worst 1.06) and in the module table (worst
+  1.03). Instruction counts (callgrind; valgrind's emulated CPU has no AVX-512, so the portable binary runs
+  its x86-64-v3 clone): that clone executes within 1.2 % of a -march=x86-64-v3 build's instructions in all
+  25 cases, and the baseline (SSE2) build 1.02-4.07x as many (2.1x for full-batch GD and Signum: the "native is worth 2x" of the build without clones).
 """
 
 README_CHECKS = """## Built-in checks
