@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 from numpy.typing import ArrayLike
-from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
 from .._validation import as_real_array, check_real
 from ..errors import NotSeparableError
+from .nnls import nnls
 
 __all__ = ["DualQPSolution", "solve_dual_qp", "one_blas_thread"]
 
@@ -161,7 +161,7 @@ def _ldp_nnls(G: np.ndarray) -> np.ndarray:
     E = np.vstack([G.T, np.ones((1, n))])
     f = np.zeros(d + 1)
     f[-1] = 1.0
-    u, _ = nnls(E, f, maxiter=50 * (n + d))
+    u, _ = nnls(E, f, max_iter=50 * (n + d))
     gap = 1.0 - u.sum()  # = ||E u - f||^2 at the NNLS optimum
     if gap <= 1e-13:
         raise NotSeparableError("X, y: the data are not linearly separable through the origin (dual unbounded)")
