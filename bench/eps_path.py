@@ -9,8 +9,9 @@ its exp() is skipped (scale.hpp); with eps = 1e-8 the margins stay ~20-30, where
 exp() and the logistic loss also a division below u = 50 (loss.hpp). This script times the two paths
 on the bench data and on data where every step does the same work: one row repeated n times (all
 margins equal, so no coefficient is skipped), with the logistic loss and with the exponential loss
-(|l'(u)| = exp(-u), no division at any margin); it prints each run's minimum margin at the end. Per step: CPU time of ``Run.advance`` after a warm-up past
-the bias-correction phase, best of 5. Every run must have moved w (checked).
+(|l'(u)| = exp(-u), no division at any margin); it prints each run's minimum margin at the end. Per
+step: CPU time of ``Run.advance`` after a warm-up past the bias-correction phase, best of 5. Every run
+must have moved w (checked).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import implicit_bias as ib  # noqa: E402
 PATHS = (("eps = 0", 0.0, False), ("eps = 1e-8 + bias correction", 1e-8, True), ("eps = 1e-8", 1e-8, False))
 SHAPES = ((10, 2, 200_000), (10, 1000, 50_000))  # (n, d, warm-up steps past bias correction's ~45.7k)
 GOAL = 1.10  # eps path / eps = 0 path, same loss, lr and shape
+LR = 0.1
 
 
-def time_path(X, y, eps, bc, loss, lr, warm, target_s, repeats) -> tuple[float, float]:
-    run = ib.Run(X, y, ib.Adam(eps=eps, bias_correction=bc), batch_size=1, order="cyclic", lr=lr, loss=loss)
+def time_path(X, y, eps, bc, loss, warm, target_s, repeats) -> tuple[float, float]:
+    run = ib.Run(X, y, ib.Adam(eps=eps, bias_correction=bc), batch_size=1, order="cyclic", lr=LR, loss=loss)
     run.advance(warm, checkpoints=2)
     steps = C.calibrate_steps(lambda s: run.advance(s, checkpoints=2), target_s, start=1000)
     w_before = run.w.copy()
@@ -51,10 +53,9 @@ def main() -> None:
         for loss in ("logistic", "exponential"):
             for data in ("gaussian", "one row x n") if d == 2 else ("gaussian",):
                 Xd, yd = (X, y) if data == "gaussian" else (np.repeat(X[:1], n, axis=0), np.repeat(y[:1], n))
-                lr = 0.1
                 base = None
                 for label, eps, bc in PATHS:
-                    ns, margin = time_path(Xd, yd, eps, bc, loss, lr, warm, target, repeats)
+                    ns, margin = time_path(Xd, yd, eps, bc, loss, warm, target, repeats)
                     base = ns if base is None else base
                     rec = dict(n=n, d=d, loss=loss, data=data, path=label, ns_step=ns, ns_coord=ns / d,
                                min_margin=margin, vs_eps0=ns / base)  # fmt: skip
@@ -74,7 +75,7 @@ def main() -> None:
     tab = C.md_table(["n x d", "data", "loss", "path", "ns/step", "ns/coord-step", "min margin at end", "/ eps = 0"],
                      rows, "lllrrrrr")  # fmt: skip
     body = f"""
-Inc-Adam (beta 0.9 / 0.999, batch 1, cyclic, lr 0.1), CPU time per step, best of {repeats}; see the script's
+Inc-Adam (beta 0.9 / 0.999, batch 1, cyclic, lr {LR:g}), CPU time per step, best of {repeats}; see the script's
 docstring for why the bench data put the eps = 0 and eps > 0 runs in different regimes (min margin
 column) and what "one row x n" measures.
 

@@ -61,7 +61,7 @@ def worker(target_s: float, repeats: int) -> None:
     print(json.dumps(out))
 
 
-def python_rounds(native_python: str, rounds: int, target: float) -> tuple[dict, dict, str]:
+def python_rounds(native_python: str, rounds: int, target: float) -> tuple[dict, dict, str, None]:
     pythons = {"portable": sys.executable, "native": native_python}
     best: dict[tuple[str, str], float] = {}
     fingerprints: dict[tuple[str, str], str] = {}
@@ -87,7 +87,7 @@ ns/step from the process's CPU time). "same bits": w after 3,000 steps identical
     return best, fingerprints, how, None
 
 
-def driver_rounds(rounds: int, target: float) -> tuple[dict, dict, str]:
+def driver_rounds(rounds: int, target: float) -> tuple[dict, dict, str, dict]:
     builds = {"portable": D.PORTABLE, "native": ["-march=native"]}
     cpu = sorted(os.sched_getaffinity(0))[-1]
     pin = ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
@@ -98,14 +98,14 @@ def driver_rounds(rounds: int, target: float) -> tuple[dict, dict, str]:
         steps = {}
         for case in D.CASES:  # calibrate on the portable binary: ~target seconds per timed advance
             warm = D.WARM_UP[(case.n, case.d)]
-            _, ns, _ = D.run_driver(binaries["portable"], D.driver_args(case, warm, 200), pin)
+            _, ns = D.run_driver(binaries["portable"], D.driver_args(case, warm, 200), pin)
             steps[case.key] = max(200, int(target / (ns * 1e-9)))
         for r in range(rounds):
             order = ("portable", "native") if r % 2 == 0 else ("native", "portable")
             for case in D.CASES:
                 args = D.driver_args(case, D.WARM_UP[(case.n, case.d)], steps[case.key])
                 for which in order:
-                    fp, ns, _ = D.run_driver(binaries[which], args, pin)
+                    fp, ns = D.run_driver(binaries[which], args, pin)
                     times.setdefault((which, case.key), []).append(ns)
                     fingerprints[(which, case.key)] = fp
             print(f"round {r + 1}/{rounds} done; load average {C.load_average()}", flush=True)

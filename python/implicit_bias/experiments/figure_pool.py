@@ -30,7 +30,7 @@ class FigurePool:
     cancelled.
 
     Args:
-        workers: worker processes; 1 (or fewer jobs than 2) draws in this process instead.
+        workers: worker processes; 1 draws every figure in this process, at submit.
     """
 
     def __init__(self, workers: int) -> None:

@@ -146,11 +146,10 @@ def reproduce(
         desc="reproduce",
         resume=resume,
     )
+    draw_transition = bool({6, 7} & set(numbers))  # transition.png needs claims 6 and / or 7
     # The figures are drawn by worker processes (one per core) while the claims are judged; the
     # block waits for all of them before the summary is written.
-    with FigurePool(
-        figure_workers(threads, len(numbers) + int(illustration) + int(bool({6, 7} & set(numbers))))
-    ) as figures:
+    with FigurePool(figure_workers(threads, len(numbers) + int(illustration) + int(draw_transition))) as figures:
         theory_cache: dict[str, dict[str, Any]] = {}
         claim_results: list[ClaimResult] = []
         for num in numbers:
@@ -272,7 +271,7 @@ def reproduce(
                     for k, spec in enumerate(real_specs)
                 ],
             }
-        transition = _transition(claim_results, results, cache, out, figures) if {6, 7} & set(numbers) else {}
+        transition = _transition(claim_results, results, cache, out, figures) if draw_transition else {}
     summary = Summary(claim_results, quick, out, time.perf_counter() - t0, __version__, extra, transition, real)
     atomic_write_text(out / "summary.json", json.dumps(summary.to_json(), indent=1))
     atomic_write_text(out / "summary.md", summary.to_markdown())
